@@ -46,7 +46,14 @@ QUADRATIC_BLOWUP = (
 @pytest.mark.parametrize(
     "data",
     [XXE_FILE, XXE_NETWORK, EXTERNAL_DTD, PARAMETER_ENTITY, BILLION_LAUGHS, QUADRATIC_BLOWUP],
-    ids=["xxe-file", "xxe-network", "external-dtd", "parameter-entity", "billion-laughs", "quadratic"],
+    ids=[
+        "xxe-file",
+        "xxe-network",
+        "external-dtd",
+        "parameter-entity",
+        "billion-laughs",
+        "quadratic",
+    ],
 )
 def test_doctype_attacks_are_refused_before_parsing(data: bytes) -> None:
     with pytest.raises(XmlSecurityError) as info:
@@ -104,9 +111,18 @@ def test_depth_limit() -> None:
 
 
 def test_default_depth_limit_stops_deep_nesting() -> None:
-    deep = b"<a>" * 200 + b"</a>" * 200
-    with pytest.raises(XmlLimitError):
+    parse_xml(b"<a>" * 256 + b"</a>" * 256)
+    with pytest.raises(XmlLimitError) as info:
+        parse_xml(b"<a>" * 257 + b"</a>" * 257)
+    assert info.value.code == "XML-TOO-DEEP"
+
+
+def test_depth_limit_holds_for_huge_documents_too() -> None:
+    # Over 9 MiB libxml2 runs in huge-tree mode (its own depth limit is 2048): we still stop at 256.
+    deep = b"<a>" * 300 + b"x" * (10 * 1024 * 1024) + b"</a>" * 300
+    with pytest.raises(XmlLimitError) as info:
         parse_xml(deep)
+    assert info.value.code == "XML-TOO-DEEP"
 
 
 def test_limits_must_be_positive() -> None:

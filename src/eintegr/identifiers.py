@@ -39,6 +39,7 @@ printed in lowercase.
 
 from __future__ import annotations
 
+import calendar
 import datetime
 import enum
 import re
@@ -320,34 +321,56 @@ def _type_name(text: object) -> str:
     return type(text).__name__
 
 
+# The predicates below run on validation's hot path: plain arithmetic, no exceptions.
+_EGN_WEIGHTS: Final = (2, 4, 8, 5, 10, 9, 7, 3, 6)
+_LNCH_WEIGHTS: Final = (21, 19, 17, 13, 11, 9, 7, 3, 1)
+_EIK_WEIGHTS: Final = ((1, 2, 3, 4, 5, 6, 7, 8), (3, 4, 5, 6, 7, 8, 9, 10))
+
+
+def _is_digits(text: str, *lengths: int) -> bool:
+    return len(text) in lengths and text.isascii() and text.isdigit()
+
+
+def _weighted(text: str, weights: tuple[int, ...]) -> int:
+    return sum((ord(c) - 48) * w for c, w in zip(text, weights, strict=False))
+
+
+def _egn_date_ok(value: str) -> bool:
+    yy, code, day = int(value[0:2]), int(value[2:4]), int(value[4:6])
+    for low, high, century, shift in _EGN_CENTURIES:
+        if low <= code <= high:
+            year, month = century + yy, code - shift
+            return 1 <= day <= calendar.monthrange(year, month)[1]
+    return False
+
+
 def is_valid_egn(text: str) -> bool:
     """Whether ``text`` is exactly a valid ЕГН (digits, birth date, check digit)."""
     _require_str(text, _EGN)
-    try:
-        Egn(text)
-    except IdentifierError:
+    if not _is_digits(text, 10) or not _egn_date_ok(text):
         return False
-    return True
+    return _weighted(text, _EGN_WEIGHTS) % 11 % 10 == ord(text[9]) - 48
 
 
 def is_valid_lnch(text: str) -> bool:
     """Whether ``text`` is exactly a valid ЛНЧ (ten digits, check digit)."""
     _require_str(text, _LNCH)
-    try:
-        Lnch(text)
-    except IdentifierError:
-        return False
-    return True
+    return _is_digits(text, 10) and _weighted(text, _LNCH_WEIGHTS) % 10 == ord(text[9]) - 48
+
+
+def _eik9_digit(digits: str) -> int:
+    remainder = _weighted(digits, _EIK_WEIGHTS[0]) % 11
+    if remainder == 10:
+        remainder = _weighted(digits, _EIK_WEIGHTS[1]) % 11 % 10
+    return remainder
 
 
 def is_valid_eik(text: str) -> bool:
     """Whether ``text`` is exactly a valid 9- or 13-digit ЕИК/БУЛСТАТ."""
     _require_str(text, _EIK)
-    try:
-        Eik(text)
-    except IdentifierError:
+    if not _is_digits(text, 9, 13) or _eik9_digit(text) != ord(text[8]) - 48:
         return False
-    return True
+    return len(text) == 9 or eik13_check_digits(text[:12]) == text[12]
 
 
 def personal_id_types(text: str) -> frozenset[IdentifierType]:

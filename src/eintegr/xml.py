@@ -39,11 +39,12 @@ class XmlLimits:
 
     :param max_bytes: the largest accepted input, in bytes (default 64 MiB; a СЕОС message
         carries its attachments inline, base64-encoded).
-    :param max_depth: the deepest accepted element nesting (the root is depth 1).
+    :param max_depth: the deepest accepted element nesting (the root is depth 1; default 256,
+        which libxml2 itself enforces for documents that do not need its huge-tree mode).
     """
 
     max_bytes: int = 64 * _MIB
-    max_depth: int = 128
+    max_depth: int = 256
 
     def __post_init__(self) -> None:
         if self.max_bytes < 1 or self.max_depth < 1:
@@ -57,6 +58,8 @@ DEFAULT_LIMITS = XmlLimits()
 # ever amplified; still, keep the libxml2 defaults for every document small enough not to need
 # the huge-tree mode.
 _HUGE_TREE_THRESHOLD = 9 * _MIB
+
+_LIBXML2_MAX_DEPTH = 256
 
 _local = threading.local()
 
@@ -83,53 +86,49 @@ def _parser(huge: bool) -> etree.XMLParser:
 _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
     (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF8, "utf-8"),
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
-_PROLOG_SCAN_CHARS = 64 * 1024
+_PROLOG_SCAN_BYTES = 256 * 1024
 
 
-def _prolog_text(data: bytes) -> str:
-    """The start of the document as text, enough to find a DOCTYPE in the prolog."""
-    head = data[: _PROLOG_SCAN_CHARS * 4]
-    encoding = "latin-1"  # every ASCII-compatible encoding reads "<!DOCTYPE" the same way
+def _ascii_compatible(data: bytes) -> bytes:
+    """The document, or for UTF-16/32 its re-encoded start, in which "<!DOCTYPE" reads as ASCII."""
     for bom, name in _BOMS:
-        if head.startswith(bom):
-            encoding, head = name, head[len(bom) :]
-            break
-    else:
-        if head[:2] == b"<\x00":
-            encoding = "utf-16-le"
-        elif head[:2] == b"\x00<":
-            encoding = "utf-16-be"
-    return head.decode(encoding, errors="replace")
+        if data.startswith(bom):
+            head = data[len(bom) : len(bom) + _PROLOG_SCAN_BYTES]
+            return head.decode(name, errors="replace").encode("utf-8")
+    if data[:2] in (b"<\x00", b"\x00<"):
+        encoding = "utf-16-le" if data[0] == 0x3C else "utf-16-be"
+        return data[:_PROLOG_SCAN_BYTES].decode(encoding, errors="replace").encode("utf-8")
+    return data  # UTF-8 (with or without BOM) and every other ASCII-compatible encoding
 
 
 def _reject_doctype(data: bytes) -> None:
     """Refuse any document whose prolog declares a DOCTYPE (before libxml2 parses it)."""
-    text = _prolog_text(data)
+    text = _ascii_compatible(data)
+    limit = min(len(text), _PROLOG_SCAN_BYTES)
     pos = 0
     while True:
-        start = text.find("<", pos)
+        start = text.find(b"<", pos, limit)
         if start < 0:
             return
-        if text.startswith("<?", start):
-            end = text.find("?>", start + 2)
-        elif text.startswith("<!--", start):
-            end = text.find("-->", start + 4)
-        elif text.startswith("<!", start):
+        if text.startswith(b"<?", start):
+            end = text.find(b"?>", start + 2, limit)
+        elif text.startswith(b"<!--", start):
+            end = text.find(b"-->", start + 4, limit)
+        elif text.startswith(b"<!", start):
             # Only a DOCTYPE can stand here in a well-formed prolog; refuse any "<!" markup.
             raise XmlSecurityError(
                 "DOCTYPE declarations are not accepted (no DTDs, no entities)",
                 code="XML-DTD-FORBIDDEN",
                 message_bg="Декларации DOCTYPE не се приемат (без DTD и без ентитита)",
-                line=text.count("\n", 0, start) + 1,
+                line=text.count(b"\n", 0, start) + 1,
             )
         else:
             return  # the root element: the prolog is over
         if end < 0:
-            return  # unterminated: the parser reports it as malformed
+            return  # unterminated or longer than the scan: the checks after parsing apply
         pos = end + 2
 
 
@@ -164,11 +163,14 @@ def parse_xml(data: bytes, *, limits: XmlLimits = DEFAULT_LIMITS) -> etree._Elem
             message_bg="Документът е празен",
         )
     _reject_doctype(data)
+    huge = size > _HUGE_TREE_THRESHOLD
     try:
-        root = etree.fromstring(data, _parser(size > _HUGE_TREE_THRESHOLD))
+        root = etree.fromstring(data, _parser(huge))
     except etree.XMLSyntaxError as exc:
         line = exc.lineno if exc.lineno else None
         detail = exc.msg or str(exc)
+        if "Excessive depth" in detail:
+            raise _too_deep(min(limits.max_depth, _LIBXML2_MAX_DEPTH)) from None
         raise XmlSyntaxError(
             f"not well-formed XML: {detail}",
             message_bg=f"Документът не е добре формиран XML: {detail}",
@@ -181,13 +183,18 @@ def parse_xml(data: bytes, *, limits: XmlLimits = DEFAULT_LIMITS) -> etree._Elem
             code="XML-DTD-FORBIDDEN",
             message_bg="Декларации DOCTYPE не се приемат (без DTD и без ентитита)",
         )
-    if _depth_probe(limits.max_depth)(tree):
-        raise XmlLimitError(
-            f"elements are nested deeper than the limit of {limits.max_depth}",
-            code="XML-TOO-DEEP",
-            message_bg=f"Елементите са вложени по-дълбоко от допустимите {limits.max_depth} нива",
-        )
+    # libxml2 stops at 256 levels unless in huge-tree mode: probe only below that, or when huge.
+    if (huge or limits.max_depth < _LIBXML2_MAX_DEPTH) and _depth_probe(limits.max_depth)(tree):
+        raise _too_deep(limits.max_depth)
     return tree
+
+
+def _too_deep(max_depth: int) -> XmlLimitError:
+    return XmlLimitError(
+        f"elements are nested deeper than the limit of {max_depth}",
+        code="XML-TOO-DEEP",
+        message_bg=f"Елементите са вложени по-дълбоко от допустимите {max_depth} нива",
+    )
 
 
 def element_path(element: etree._Element) -> str:
@@ -202,7 +209,7 @@ def element_path(element: etree._Element) -> str:
         name = etree.QName(node).localname if isinstance(node.tag, str) else "node()"
         parent = node.getparent()
         if parent is not None and isinstance(node.tag, str):
-            same = [c for c in parent.iterchildren(node.tag)]
+            same = list(parent.iterchildren(node.tag))
             if len(same) > 1:
                 name = f"{name}[{same.index(node) + 1}]"
         steps.append(name)
