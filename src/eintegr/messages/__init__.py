@@ -1,0 +1,66 @@
+"""Message models of the regulated formats; today the СЕОС family (:mod:`.seos`).
+
+Everything public in :mod:`eintegr.messages.seos` is re-exported here.
+"""
+
+from __future__ import annotations
+
+from eintegr.messages.seos import (
+    AdditionalData,
+    Attachment,
+    Correspondent,
+    CorrespondentKind,
+    Document,
+    DocumentIdentification,
+    DocumentNumber,
+    DocumentRegistrationRequest,
+    DocumentStatus,
+    DocumentStatusRequest,
+    DocumentStatusResponse,
+    DocumentURI,
+    EntityNode,
+    ErrorKind,
+    ErrorMessage,
+    Header,
+    Message,
+    MessageBody,
+    MessageType,
+    ServiceItem,
+    SignatureXml,
+    error_message,
+    new_document,
+    registration_request,
+    reply_to,
+    status_request,
+    status_response,
+)
+
+__all__ = [
+    "AdditionalData",
+    "Attachment",
+    "Correspondent",
+    "CorrespondentKind",
+    "Document",
+    "DocumentIdentification",
+    "DocumentNumber",
+    "DocumentRegistrationRequest",
+    "DocumentStatus",
+    "DocumentStatusRequest",
+    "DocumentStatusResponse",
+    "DocumentURI",
+    "EntityNode",
+    "ErrorKind",
+    "ErrorMessage",
+    "Header",
+    "Message",
+    "MessageBody",
+    "MessageType",
+    "ServiceItem",
+    "SignatureXml",
+    "error_message",
+    "new_document",
+    "registration_request",
+    "reply_to",
+    "status_request",
+    "status_response",
+]
