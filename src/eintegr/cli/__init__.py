@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import click
 
 from eintegr import __version__
+from eintegr.cli import signing
 from eintegr.cli.validate import EXIT_UNREADABLE, EXIT_USAGE, validate_command
 
 __all__ = ["cli", "main"]
@@ -25,6 +26,7 @@ def cli() -> None:
 
 
 cli.add_command(validate_command)
+signing.register(cli)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
