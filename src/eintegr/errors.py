@@ -15,7 +15,13 @@ working for callers who do not know eintegr::
     ├── ValidationFailed (ValueError)       ``ValidationReport.raise_for_errors()``
     ├── KeyLoadError (ValueError)           a key, certificate or PKCS#12 file that cannot be used
     ├── SigningError (ValueError)           a message or document that cannot be signed
-    └── VerificationError (ValueError)      a signature that does not verify or is not trusted
+    ├── VerificationError (ValueError)      a signature that does not verify or is not trusted
+    ├── SoapError (ValueError)              a SOAP envelope that cannot be read
+    ├── RegistryError (LookupError)         a participant or service the register does not know
+    └── TransportError (ConnectionError)    a message that could not be delivered or answered
+        ├── TransportFault                  a fault or network failure: retry later (И.8)
+        ├── SenderError                     the sender's fault: stop retrying
+        └── ReceiverError                   the receiver's fault: stop retrying
 
 Expected outcomes (an invalid document, a failed signature check) are returned as report
 objects; these exceptions are for misuse, for unusable input, and for the
@@ -32,8 +38,14 @@ __all__ = [
     "IdentifierError",
     "KeyLoadError",
     "MessageError",
+    "ReceiverError",
+    "RegistryError",
     "SchemaError",
+    "SenderError",
     "SigningError",
+    "SoapError",
+    "TransportError",
+    "TransportFault",
     "ValidationFailed",
     "VerificationError",
     "XmlError",
@@ -144,3 +156,44 @@ class VerificationError(EintegrError, ValueError):
     """A signature that is missing, does not verify, or is not trusted under the policy."""
 
     default_code = "SIG-INVALID"
+
+
+class SoapError(EintegrError, ValueError):
+    """A SOAP envelope that is malformed or not of the expected shape."""
+
+    default_code = "SOAP-MALFORMED"
+
+
+class RegistryError(EintegrError, LookupError):
+    """A participant, service or certificate that the participants' register does not know."""
+
+    default_code = "REGISTRY-UNKNOWN"
+
+
+class TransportError(EintegrError, ConnectionError):
+    """A message that could not be delivered, or whose answer could not be accepted.
+
+    The subclass says what the sender must do, following the specification's outcome
+    classes: :class:`TransportFault` (retry later), :class:`SenderError` and
+    :class:`ReceiverError` (stop).
+    """
+
+    default_code = "TRANSPORT"
+
+
+class TransportFault(TransportError):
+    """A SOAP fault, a timeout or a network failure ("Неуспешен – Изключение"): retry later."""
+
+    default_code = "TRANSPORT-FAULT"
+
+
+class SenderError(TransportError):
+    """The exchange failed through the sender's fault ("Грешка при подателя"): do not retry."""
+
+    default_code = "TRANSPORT-SENDER"
+
+
+class ReceiverError(TransportError):
+    """The exchange failed through the receiver's fault ("Грешка при получателя"): do not retry."""
+
+    default_code = "TRANSPORT-RECEIVER"
