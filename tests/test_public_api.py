@@ -36,7 +36,16 @@ MODULES = [
     "eintegr.signing",
     "eintegr.signing.pki",
     "eintegr.signing.xades",
+    "eintegr.registry",
+    "eintegr.registry.soap",
+    "eintegr.registry.files",
+    "eintegr.registry.client",
+    "eintegr.registry.cache",
+    "eintegr.registry.server",
+    "eintegr.transport.soap",
+    "eintegr.transport.asgi_server",
     "eintegr.cli",
+    "eintegr.cli.registry",
 ]
 
 
