@@ -44,8 +44,14 @@ MODULES = [
     "eintegr.registry.server",
     "eintegr.transport.soap",
     "eintegr.transport.asgi_server",
+    "eintegr.messages.edelivery",
+    "eintegr.transport.edelivery",
+    "eintegr.transport.wssecurity",
+    "eintegr.transport.mtom",
+    "eintegr.testing.edelivery_server",
     "eintegr.cli",
     "eintegr.cli.registry",
+    "eintegr.cli.edelivery",
 ]
 
 

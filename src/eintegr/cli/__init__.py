@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import click
 
 from eintegr import __version__
+from eintegr.cli import edelivery as edelivery_cli
 from eintegr.cli import registry as registry_cli
 from eintegr.cli import signing
 from eintegr.cli.validate import EXIT_UNREADABLE, EXIT_USAGE, validate_command
@@ -29,6 +30,7 @@ def cli() -> None:
 cli.add_command(validate_command)
 signing.register(cli)
 registry_cli.register(cli)
+edelivery_cli.register(cli)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
