@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+import eintegr.schemas
 from eintegr.errors import SchemaError
 from eintegr.schemas import (
     SEOS_NS,
@@ -52,7 +53,13 @@ def write(folder: Path, name: str, data: bytes) -> Path:
 
 def test_builtin_catalogue_has_every_namespace() -> None:
     catalogue = SchemaCatalogue.builtin()
-    assert catalogue.namespaces == BUILTIN_NAMESPACES
+    # Every bundled file (СЕОС, РИО, RegiX, …) is catalogued under its target namespace.
+    bundled = Path(eintegr.schemas.__file__).parent / "xsd"
+    declared = {
+        etree.parse(str(path)).getroot().get("targetNamespace") for path in bundled.rglob("*.xsd")
+    }
+    assert catalogue.namespaces == declared
+    assert catalogue.namespaces >= BUILTIN_NAMESPACES
     assert SchemaCatalogue.builtin() is catalogue
     for namespace in BUILTIN_NAMESPACES:
         path = catalogue.location(namespace)

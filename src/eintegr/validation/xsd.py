@@ -120,12 +120,19 @@ def xsd_issues(schema: etree.XMLSchema, tree: etree._ElementTree, *, code: str) 
         if schema.validate(tree):
             return []
         entries = list(schema.error_log)
+    # libxml2 names elements in its error paths with the document's own prefixes.
+    prefixes: dict[str, str] = {}
+    for element in tree.getroot().iter():
+        if isinstance(element.tag, str):
+            for prefix, namespace in element.nsmap.items():
+                if prefix:
+                    prefixes.setdefault(prefix, namespace)
     issues: list[Issue] = []
     for entry in entries:
         path: str | None = None
         if entry.path:
             try:
-                found = tree.xpath(entry.path)
+                found = tree.xpath(entry.path, namespaces=prefixes)
             except etree.XPathError:
                 found = None
             if isinstance(found, list) and found and isinstance(found[0], etree._Element):
