@@ -199,7 +199,7 @@ def validate_command(
     strict: bool,
     output: Path | None,
 ) -> None:
-    """Validate СЕОС messages (PATHS are files or folders searched for *.xml).
+    """Validate СЕОС messages and РИО documents (PATHS are files or folders searched for *.xml).
 
     Exit status: 0 all valid, 1 any not valid, 2 usage error, 3 unreadable input or
     internal error.

@@ -3,12 +3,12 @@
 >>> report = validate(Path("message.xml"))            # doctest: +SKIP
 >>> report.ok, [issue.code for issue in report]       # doctest: +SKIP
 
-:func:`validate` recognises the document by the namespace of its root element (today: СЕОС
-``Message``), checks it against our own XSDs (or an official schema folder the caller
-supplies), then applies the family's rules. Expected problems — malformed XML, an empty or
-oversized file, a DOCTYPE, schema violations, rule violations — are returned as issues in
-the :class:`ValidationReport`, never raised. Call :meth:`ValidationReport.raise_for_errors`
-to turn errors into an exception.
+:func:`validate` recognises the document by the namespace of its root element (a СЕОС
+``Message`` or a РИО document), checks it against our own XSDs (or an official schema folder
+the caller supplies), then applies the family's rules. Expected problems — malformed XML, an
+empty or oversized file, a DOCTYPE, schema violations, rule violations — are returned as
+issues in the :class:`ValidationReport`, never raised. Call
+:meth:`ValidationReport.raise_for_errors` to turn errors into an exception.
 """
 
 from __future__ import annotations
@@ -16,14 +16,18 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import Protocol
 
 from lxml import etree
 
 from eintegr.errors import XmlError
 from eintegr.schemas import SEOS_NS, seos_schema
-from eintegr.validation.codes import CODES, CodeInfo
+from eintegr.validation import codes as _codes
+from eintegr.validation.codes import CodeInfo
 from eintegr.validation.report import Issue, Severity, ValidationReport
+from eintegr.validation.rio import RIO_CODES, is_rio_document, rio_report
+from eintegr.validation.screen import seos_screen
 from eintegr.validation.seos import document_type, seos_rule_issues
 from eintegr.validation.xsd import xsd_issues
 from eintegr.xml import DEFAULT_LIMITS, XmlLimits, parse_xml
@@ -36,6 +40,10 @@ __all__ = [
     "ValidationReport",
     "validate",
 ]
+
+
+CODES: MappingProxyType[str, CodeInfo] = MappingProxyType({**_codes.CODES, **RIO_CODES})
+"""Every issue code ``validate`` can report (СЕОС, РИО and input problems): severity and meaning."""
 
 
 class _SupportsToXml(Protocol):
@@ -123,6 +131,9 @@ def _validate_bytes(
             code = "П.2"  # it claims to be a СЕОС message: report the specification's check
         return ValidationReport((_input_issue(code, error),), source=name)
     root = tree.getroot()
+    if root.tag != _SEOS_MESSAGE and is_rio_document(root):
+        rio_issues, rio_type = rio_report(tree, schemas=schemas, now=now)
+        return ValidationReport(tuple(rio_issues), source=name, document_type=rio_type)
     if root.tag != _SEOS_MESSAGE:
         qname = etree.QName(root)
         return ValidationReport(
@@ -133,15 +144,16 @@ def _validate_bytes(
                     "/" + qname.localname,
                     root.sourceline,
                     f"the root element {{{qname.namespace or ''}}}{qname.localname} is not a "
-                    "document type eintegr validates (СЕОС Message)",
+                    "document type eintegr validates (a СЕОС Message or a РИО document)",
                     f"коренният елемент {{{qname.namespace or ''}}}{qname.localname} не е вид "
-                    "документ, който eintegr проверява (съобщение на СЕОС)",
+                    "документ, който eintegr проверява (съобщение на СЕОС или документ от РИО)",
                 ),
             ),
             source=name,
         )
     issues = xsd_issues(seos_schema(schemas), tree, code="П.3")
-    if not issues:
-        # The rules presuppose the schema's structure: they run on schema-valid messages.
+    if not issues and seos_screen(root, now=now):
+        # The rules presuppose the schema's structure: they run on schema-valid messages,
+        # and only when the cheap screen says one of them might fire (see screen.py).
         issues = seos_rule_issues(root, now=now)
     return ValidationReport(tuple(issues), source=name, document_type=document_type(root))
