@@ -28,5 +28,5 @@ def test_doc_examples_run(path: Path, monkeypatch: pytest.MonkeyPatch, tmp_path:
     monkeypatch.chdir(REPO)
     namespace: dict[str, object] = {"__name__": f"doc_{path.stem}", "TMP": tmp_path}
     for number, block in enumerate(blocks, 1):
-        code = compile(block, f"{path.name} [example {number}]", "exec")
+        code = compile(block, f"{path.name} [example {number}]", "exec", dont_inherit=True)
         exec(code, namespace)

@@ -62,9 +62,14 @@ MODULES = [
     "eintegr.messages.rio_bridge",
     "eintegr.signing.rio",
     "eintegr.validation.rio",
+    "eintegr.messages.regix",
+    "eintegr.messages.regix_operations",
+    "eintegr.transport.regix",
+    "eintegr.testing.regix_server",
     "eintegr.cli",
     "eintegr.cli.registry",
     "eintegr.cli.edelivery",
+    "eintegr.cli.regix",
 ]
 
 

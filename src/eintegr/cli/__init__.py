@@ -15,6 +15,7 @@ import click
 from eintegr import __version__
 from eintegr.cli import edelivery as edelivery_cli
 from eintegr.cli import registry as registry_cli
+from eintegr.cli import regix as regix_cli
 from eintegr.cli import signing
 from eintegr.cli.validate import EXIT_UNREADABLE, EXIT_USAGE, validate_command
 
@@ -31,6 +32,7 @@ cli.add_command(validate_command)
 signing.register(cli)
 registry_cli.register(cli)
 edelivery_cli.register(cli)
+regix_cli.register(cli)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
