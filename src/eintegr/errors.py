@@ -18,10 +18,12 @@ working for callers who do not know eintegr::
     ├── VerificationError (ValueError)      a signature that does not verify or is not trusted
     ├── SoapError (ValueError)              a SOAP envelope that cannot be read
     ├── RegistryError (LookupError)         a participant or service the register does not know
-    └── TransportError (ConnectionError)    a message that could not be delivered or answered
-        ├── TransportFault                  a fault or network failure: retry later (И.8)
-        ├── SenderError                     the sender's fault: stop retrying
-        └── ReceiverError                   the receiver's fault: stop retrying
+    ├── TransportError (ConnectionError)    a message that could not be delivered or answered
+    │   ├── TransportFault                  a fault or network failure: retry later (И.8)
+    │   ├── SenderError                     the sender's fault: stop retrying
+    │   └── ReceiverError                   the receiver's fault: stop retrying
+    └── ExchangeError (ValueError)          a forbidden status change, an unknown document,
+                                            an unusable journal (``eintegr.exchange``)
 
 Expected outcomes (an invalid document, a failed signature check) are returned as report
 objects; these exceptions are for misuse, for unusable input, and for the
@@ -35,6 +37,7 @@ from __future__ import annotations
 
 __all__ = [
     "EintegrError",
+    "ExchangeError",
     "IdentifierError",
     "KeyLoadError",
     "MessageError",
@@ -182,9 +185,25 @@ class TransportError(EintegrError, ConnectionError):
 
 
 class TransportFault(TransportError):
-    """A SOAP fault, a timeout or a network failure ("Неуспешен – Изключение"): retry later."""
+    """A SOAP fault, a timeout or a network failure ("Неуспешен – Изключение"): retry later.
+
+    ``peer_code`` is the check the peer named in its fault (e.g. ``"П.9"``), when it named one.
+    """
 
     default_code = "TRANSPORT-FAULT"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        message_bg: str | None = None,
+        path: str | None = None,
+        line: int | None = None,
+        peer_code: str | None = None,
+    ) -> None:
+        super().__init__(message, code=code, message_bg=message_bg, path=path, line=line)
+        self.peer_code = peer_code
 
 
 class SenderError(TransportError):
@@ -197,3 +216,11 @@ class ReceiverError(TransportError):
     """The exchange failed through the receiver's fault ("Грешка при получателя"): do not retry."""
 
     default_code = "TRANSPORT-RECEIVER"
+
+
+class ExchangeError(EintegrError, ValueError):
+    """A participant (``eintegr.exchange``) asked to do something the document lifecycle or
+    its journal does not allow: an unknown document, a forbidden status change, a journal
+    that cannot be used."""
+
+    default_code = "EXCHANGE"

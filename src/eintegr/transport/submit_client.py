@@ -200,6 +200,7 @@ def read_submit_response(
             f"the recipient answered with a SOAP fault (И.8): {fault.code}: {fault.string}",
             code="И.8",
             message_bg=f"Получателят върна изключение/грешка (И.8): {fault.code}: {fault.string}",
+            peer_code=_peer_check(fault.string),
         )
     if status != 200:
         raise _status_fault(status, data)
@@ -229,6 +230,15 @@ def read_submit_response(
     if not text.strip():
         return None
     return _text_to_bytes(text)
+
+
+_PEER_CHECK = re.compile(r"^\s*([ИП]\.\d{1,2})\b")
+
+
+def _peer_check(fault_string: str) -> str | None:
+    """The check ID a peer's fault starts with (``"П.9: …"``), as eintegr's server writes it."""
+    match = _PEER_CHECK.match(fault_string)
+    return match.group(1) if match else None
 
 
 def _status_fault(status: int, data: bytes) -> TransportFault:
