@@ -48,6 +48,16 @@ MODULES = [
     "eintegr.transport.memory",
     "eintegr.transport.filesystem",
     "eintegr.transport.submit_client",
+    "eintegr.transport.receiving",
+    "eintegr.transport.server",
+    "eintegr.exchange",
+    "eintegr.exchange.node",
+    "eintegr.exchange.journal",
+    "eintegr.exchange.lifecycle",
+    "eintegr.exchange.retry",
+    "eintegr.exchange.worker",
+    "eintegr.exchange.local",
+    "eintegr.testing.conformance",
     "eintegr.transport.soap",
     "eintegr.testing",
     "eintegr.testing.transport_contract",
@@ -70,6 +80,10 @@ MODULES = [
     "eintegr.cli.registry",
     "eintegr.cli.edelivery",
     "eintegr.cli.regix",
+    "eintegr.cli.serve",
+    "eintegr.cli.demo",
+    "eintegr.cli.inspect",
+    "eintegr.cli.conformance",
 ]
 
 

@@ -13,9 +13,13 @@ from collections.abc import Sequence
 import click
 
 from eintegr import __version__
+from eintegr.cli import conformance as conformance_cli
+from eintegr.cli import demo as demo_cli
 from eintegr.cli import edelivery as edelivery_cli
+from eintegr.cli import inspect as inspect_cli
 from eintegr.cli import registry as registry_cli
 from eintegr.cli import regix as regix_cli
+from eintegr.cli import serve as serve_cli
 from eintegr.cli import signing
 from eintegr.cli.validate import EXIT_UNREADABLE, EXIT_USAGE, validate_command
 
@@ -30,9 +34,13 @@ def cli() -> None:
 
 cli.add_command(validate_command)
 signing.register(cli)
+serve_cli.register(cli)
 registry_cli.register(cli)
 edelivery_cli.register(cli)
 regix_cli.register(cli)
+demo_cli.register(cli)
+inspect_cli.register(cli)
+conformance_cli.register(cli)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
