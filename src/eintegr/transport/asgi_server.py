@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING, Any, Protocol, Self, runtime_checkable
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from eintegr.transport._uvicorn import uvicorn_config
+
 if TYPE_CHECKING:  # uvicorn is imported when a server starts: clients do not need it
     import uvicorn
 
@@ -137,47 +139,7 @@ def server_ssl_context(
     return context
 
 
-def _config(
-    app: ASGIApp,
-    *,
-    host: str,
-    port: int,
-    ssl_context: ssl.SSLContext | None,
-    log_level: str,
-    timeout_keep_alive: int,
-    limit_concurrency: int | None,
-    access_log: bool,
-    proxy_headers: bool = False,
-) -> uvicorn.Config:
-    import uvicorn
-
-    factory = None
-    if ssl_context is not None:
-        context = ssl_context
-
-        def factory(
-            config: uvicorn.Config, default: Callable[[], ssl.SSLContext]
-        ) -> ssl.SSLContext:
-            return context
-
-    return uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        lifespan="auto",
-        log_config=None,
-        log_level=log_level,
-        access_log=access_log,
-        timeout_keep_alive=timeout_keep_alive,
-        limit_concurrency=limit_concurrency,
-        ssl_context_factory=factory,
-        proxy_headers=proxy_headers,
-        server_header=False,
-        date_header=True,
-    )
-
-
-def _bind(host: str, port: int) -> socket.socket:
+def _bind(host: str, port: int, backlog: int) -> socket.socket:
     family = socket.AF_INET
     try:
         if ipaddress.ip_address(host).version == 6:
@@ -188,7 +150,7 @@ def _bind(host: str, port: int) -> socket.socket:
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
-        sock.listen(128)
+        sock.listen(backlog)
         sock.set_inheritable(True)
     except OSError:
         sock.close()
@@ -209,6 +171,10 @@ class BackgroundServer:
     :param ssl_context: serve HTTPS with this context (see :func:`server_ssl_context`).
     :param timeout_keep_alive: seconds an idle keep-alive connection stays open.
     :param limit_concurrency: answer 503 beyond this many concurrent connections and tasks.
+    :param http_protocol: a uvicorn HTTP protocol class to use instead of uvicorn's choice
+        (e.g. :class:`~eintegr.transport.server.ClientCertificateProtocol`).
+    :param name: names the server thread (``eintegr-<name>-<port>``) and the start error.
+    :param backlog: the listening socket's queue of connections not yet accepted.
     """
 
     def __init__(
@@ -221,6 +187,9 @@ class BackgroundServer:
         log_level: str = "warning",
         timeout_keep_alive: int = 5,
         limit_concurrency: int | None = None,
+        http_protocol: type[asyncio.Protocol] | None = None,
+        name: str = "ASGI",
+        backlog: int = 128,
     ) -> None:
         self._app = app
         self._host = host
@@ -229,6 +198,9 @@ class BackgroundServer:
         self._log_level = log_level
         self._timeout_keep_alive = timeout_keep_alive
         self._limit_concurrency = limit_concurrency
+        self._http_protocol = http_protocol
+        self._name = name
+        self._backlog = backlog
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
@@ -264,10 +236,10 @@ class BackgroundServer:
         """
         if self._thread is not None:
             raise RuntimeError("the server was already started")
-        sock = _bind(self._host, self._requested_port)
+        sock = _bind(self._host, self._requested_port, self._backlog)
         self._socket = sock
         self._port = int(sock.getsockname()[1])
-        config = _config(
+        config = uvicorn_config(
             self._app,
             host=self._host,
             port=self._port,
@@ -276,13 +248,17 @@ class BackgroundServer:
             timeout_keep_alive=self._timeout_keep_alive,
             limit_concurrency=self._limit_concurrency,
             access_log=False,
+            http_protocol=self._http_protocol,
         )
         import uvicorn
 
         server = uvicorn.Server(config)
         self._server = server
         thread = threading.Thread(
-            target=self._run, args=(server, sock), name=f"eintegr-asgi-{self._port}", daemon=True
+            target=self._run,
+            args=(server, sock),
+            name=f"eintegr-{self._name.lower()}-{self._port}",
+            daemon=True,
         )
         self._thread = thread
         thread.start()
@@ -290,7 +266,7 @@ class BackgroundServer:
         while not server.started:
             if not thread.is_alive() or time.monotonic() > deadline:
                 self.stop(timeout=1.0)
-                raise RuntimeError(f"the ASGI server on {self.url} did not start")
+                raise RuntimeError(f"the {self._name} server on {self.url} did not start")
             time.sleep(0.005)
         return self
 
@@ -344,7 +320,7 @@ def serve_forever(
     ``forwarded_allow_ips`` (``127.0.0.1`` unless ``FORWARDED_ALLOW_IPS`` says otherwise);
     off by default.
     """
-    config = _config(
+    config = uvicorn_config(
         app,
         host=host,
         port=port,

@@ -38,10 +38,8 @@ import functools
 import ipaddress
 import logging
 import re
-import socket
 import ssl
 import threading
-import time
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -63,7 +61,8 @@ from eintegr.errors import (
     TransportError,
     TransportFault,
 )
-from eintegr.transport.asgi_server import ASGIApp
+from eintegr.transport._uvicorn import uvicorn_config
+from eintegr.transport.asgi_server import ASGIApp, BackgroundServer
 from eintegr.transport.base import Receiver
 from eintegr.transport.receiving import DEFAULT_MAX_MESSAGE_BYTES, ReceivingPipeline
 from eintegr.transport.soap import (
@@ -755,45 +754,6 @@ class ClientCertificateProtocol(HttpToolsProtocol):
             self.transport.close()
 
 
-def _config(
-    app: ASGIApp,
-    *,
-    host: str,
-    port: int,
-    ssl_context: ssl.SSLContext | None,
-    head_timeout: float,
-    timeout_keep_alive: int,
-    limit_concurrency: int | None,
-    log_level: str,
-    access_log: bool,
-) -> uvicorn.Config:
-    factory = None
-    if ssl_context is not None:
-        context = ssl_context
-
-        def factory(
-            config: uvicorn.Config, default: Callable[[], ssl.SSLContext]
-        ) -> ssl.SSLContext:
-            return context
-
-    return uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        http=ClientCertificateProtocol.with_head_timeout(head_timeout),
-        loop="auto",
-        lifespan="auto",
-        log_config=None,
-        log_level=log_level,
-        access_log=access_log,
-        timeout_keep_alive=timeout_keep_alive,
-        limit_concurrency=limit_concurrency,
-        ssl_context_factory=factory,
-        proxy_headers=False,  # scope["client"] stays the TCP peer: ForwardedCertificate needs it
-        server_header=False,
-    )
-
-
 class SubmitServer:
     """An ASGI application (a :class:`SubmitApp`) on uvicorn in a background thread.
 
@@ -816,30 +776,28 @@ class SubmitServer:
         limit_concurrency: int | None = None,
         log_level: str = "warning",
     ) -> None:
-        self._app = app
-        self._ssl_context = ssl_context
-        self._host = host
-        self._requested_port = port
-        self._head_timeout = head_timeout
-        self._timeout_keep_alive = timeout_keep_alive
-        self._limit_concurrency = limit_concurrency
-        self._log_level = log_level
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self._socket: socket.socket | None = None
-        self._port = 0
+        self._background = BackgroundServer(
+            app,
+            host=host,
+            port=port,
+            ssl_context=ssl_context,
+            log_level=log_level,
+            timeout_keep_alive=timeout_keep_alive,
+            limit_concurrency=limit_concurrency,
+            http_protocol=ClientCertificateProtocol.with_head_timeout(head_timeout),
+            name="Submit",
+            backlog=512,
+        )
 
     @property
     def port(self) -> int:
         """The bound port (0 before :meth:`start`)."""
-        return self._port
+        return self._background.port
 
     @property
     def url(self) -> str:
         """``https://host:port/`` (``http`` without TLS)."""
-        scheme = "https" if self._ssl_context is not None else "http"
-        host = f"[{self._host}]" if ":" in self._host else self._host
-        return f"{scheme}://{host}:{self._port}/"
+        return self._background.url + "/"
 
     def start(self, timeout: float = 10.0) -> Self:
         """Bind and serve; return once the server accepts connections.
@@ -847,63 +805,15 @@ class SubmitServer:
         :raises OSError: the address cannot be bound.
         :raises RuntimeError: already started, or not up within ``timeout`` seconds.
         """
-        if self._thread is not None:
-            raise RuntimeError("the server was already started")
-        family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((self._host, self._requested_port))
-            sock.listen(512)
-        except OSError:
-            sock.close()
-            raise
-        self._socket = sock
-        self._port = int(sock.getsockname()[1])
-        server = uvicorn.Server(
-            _config(
-                self._app,
-                host=self._host,
-                port=self._port,
-                ssl_context=self._ssl_context,
-                head_timeout=self._head_timeout,
-                timeout_keep_alive=self._timeout_keep_alive,
-                limit_concurrency=self._limit_concurrency,
-                log_level=self._log_level,
-                access_log=False,
-            )
-        )
-        self._server = server
-        self._thread = threading.Thread(
-            target=lambda: asyncio.run(server.serve(sockets=[sock])),
-            name=f"eintegr-submit-{self._port}",
-            daemon=True,
-        )
-        self._thread.start()
-        deadline = time.monotonic() + timeout
-        while not server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                self.stop(timeout=1.0)
-                raise RuntimeError(f"the Submit server on {self.url} did not start")
-            time.sleep(0.005)
+        self._background.start(timeout)
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop serving (open requests are finished first) and wait for the thread."""
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout)
-            if self._thread.is_alive() and self._server is not None:
-                self._server.force_exit = True
-                self._thread.join(timeout)
-        if self._socket is not None:
-            self._socket.close()
-            self._socket = None
+        self._background.stop(timeout)
 
     def __enter__(self) -> Self:
-        if self._thread is None:
-            self.start()
+        self._background.__enter__()
         return self
 
     def __exit__(
@@ -931,15 +841,16 @@ def run_submit_server(
 
     ``limit_concurrency`` answers 503 beyond that many concurrent connections and requests.
     """
-    config = _config(
+    config = uvicorn_config(
         app,
         host=host,
         port=port,
         ssl_context=ssl_context,
-        head_timeout=head_timeout,
+        log_level=log_level,
         timeout_keep_alive=timeout_keep_alive,
         limit_concurrency=limit_concurrency,
-        log_level=log_level,
         access_log=access_log,
+        proxy_headers=False,  # scope["client"] stays the TCP peer: ForwardedCertificate needs it
+        http_protocol=ClientCertificateProtocol.with_head_timeout(head_timeout),
     )
     uvicorn.Server(config).run()
