@@ -1,7 +1,8 @@
 """Binding machinery shared by the РИО models: namespaces, the model base, errors, writing.
 
-The lexical value types, the lossless ``ds:Signature`` value and the source mirror that
-catches unbound content are the СЕОС models' (:mod:`eintegr.messages.seos`); what differs for
+The lexical value types, the source mirror that catches unbound content and the mapping of
+binding errors to source elements are shared with the СЕОС models
+(:mod:`eintegr.messages._binding`); what differs for
 РИО is that every segment lives in its own namespace and that a segment's element name is
 chosen by the document that uses it.
 """
@@ -10,33 +11,35 @@ from __future__ import annotations
 
 import binascii
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar, Final, Self, TypeVar, cast, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Final, Self, TypeVar, cast
 
 import pydantic
 from lxml import etree
-from pydantic import BeforeValidator, ConfigDict, PlainSerializer, Strict
+from pydantic import ConfigDict, PlainSerializer, Strict
 from pydantic_core import PydanticCustomError
 from pydantic_xml import BaseXmlModel
 from pydantic_xml.element.element import SearchMode, XmlElementReader
-from pydantic_xml.fields import extract_field_xml_entity_info
 
 from eintegr.errors import EintegrError, MessageError
-from eintegr.messages.seos import (
-    _FIXED_ERRORS,
+from eintegr.messages._binding import (
+    _b64decode_json,
+    _Base64Bytes,
+    _bind_error,
+    _build_error,
     _Date,
     _DateTime,
     _describe,
-    _describe_stray,
+    _deserialize,
+    _element_name,
     _field_error,
     _lexical,
     _LexicalError,
-    _Node,
     _PositiveInteger,
+    _root_of,
     _shown,
-    _Stray,
     _take,
     _XmlText,
+    _xsi_attributes,
 )
 from eintegr.xml import DEFAULT_LIMITS, XmlLimits, element_path, parse_xml
 
@@ -57,7 +60,6 @@ __all__ = [
 
 RIO_BASE: Final = "http://ereg.egov.bg/"
 DS_NS: Final = "http://www.w3.org/2000/09/xmldsig#"
-_XSI_NS: Final = "http://www.w3.org/2001/XMLSchema-instance"
 _DECLARATION: Final = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 
 
@@ -147,25 +149,10 @@ def base64_from_xml(parent: XmlElementReader, tag: str) -> bytes | None:
         raise _field_error("base64", text[:60]) from None
 
 
-def b64_json(value: object, info: pydantic.ValidationInfo) -> object:
-    """In JSON mode, base64 text becomes bytes; elsewhere values pass on unchanged."""
-    if info.mode == "json" and isinstance(value, str):
-        try:
-            return binascii.a2b_base64(value, strict_mode=True)
-        except (binascii.Error, ValueError):
-            raise PydanticCustomError("base64", _FIXED_ERRORS["base64"][0]) from None
-    return value
+b64_json = _b64decode_json
+"""In JSON mode, base64 text becomes bytes; elsewhere values pass on unchanged."""
 
-
-Base64Bytes = Annotated[
-    bytes,
-    Strict(),
-    BeforeValidator(b64_json),
-    PlainSerializer(
-        lambda value: binascii.b2a_base64(value, newline=False).decode("ascii"),
-        when_used="json",
-    ),
-]
+Base64Bytes = _Base64Bytes
 """Raw bytes, base64 on the wire."""
 
 
@@ -227,30 +214,20 @@ class RioModel(BaseXmlModel, search_mode=SearchMode.STRICT):
     @classmethod
     def from_tree(cls, tree: etree._ElementTree | etree._Element) -> Self:
         """Bind an already parsed document or element (see :meth:`from_xml`)."""
-        root = tree.getroot() if isinstance(tree, etree._ElementTree) else tree
-        if not isinstance(root, etree._Element) or not isinstance(root.tag, str):
-            raise TypeError("from_tree() takes an lxml element or element tree")
+        root = _root_of(tree)
         if cls._DOCUMENT and root.tag != cls.xml_name():
             raise _wrong_root(root, cls)
-        skip = frozenset(k for k in root.attrib if str(k).startswith(f"{{{_XSI_NS}}}"))
-        node = _Node.mirror(root, skip_root_attributes=skip)
-        serializer = cls.__xml_serializer__
-        assert serializer is not None
-        try:
-            bound = serializer.deserialize(
-                node, context=None, sourcemap={}, loc=(), empty_as_string=True
-            )
-        except pydantic.ValidationError as exc:
-            raise bind_error(cls, root, exc) from None
-        assert isinstance(bound, cls)
-        return bound
+        return _deserialize(
+            cls,
+            root,
+            skip_root_attributes=_xsi_attributes(root),
+            on_error=lambda exc: bind_error(cls, root, exc),
+        )
 
     @classmethod
     def xml_name(cls) -> str:
         """The element name (Clark notation) this model is written with by default."""
-        serializer = cls.__xml_serializer__
-        assert serializer is not None
-        return serializer.element_name
+        return _element_name(cls)
 
     def to_tree(self, tag: str | None = None) -> etree._Element:
         """The model as a new lxml element (named ``tag`` if given), every namespace declared
@@ -310,82 +287,8 @@ def _wrong_root(root: etree._Element, cls: type[RioModel]) -> MessageError:
 
 
 # ---------------------------------------------------------------------------------------------
-# Binding errors: a pydantic error location -> an element of the source document
+# Binding errors
 # ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Step:
-    tags: tuple[str, ...]  # local names to descend (a wrapper, then the element)
-    item_tag: str | None  # for a wrapped list: the item's local name
-    models: tuple[type[RioModel], ...]
-
-
-def _models_in(annotation: Any) -> tuple[type[RioModel], ...]:
-    if isinstance(annotation, type) and issubclass(annotation, RioModel):
-        return (annotation,)
-    found: list[type[RioModel]] = []
-    for arg in get_args(annotation):
-        found.extend(_models_in(arg))
-    return tuple(found)
-
-
-def _step(model: type[RioModel], field: str) -> _Step:
-    info = model.model_fields[field]
-    entity = extract_field_xml_entity_info(info)
-    models = _models_in(info.annotation)
-    if entity is None or entity.path is None:
-        return _Step((), None, models)
-    is_list = get_origin(info.annotation) is list
-    if entity.wrapped is not None:
-        inner = entity.wrapped.path
-        if is_list:
-            return _Step((entity.path,), inner, models)
-        return _Step((entity.path,) if inner is None else (entity.path, inner), None, models)
-    if is_list:
-        return _Step((), entity.path, models)
-    return _Step((entity.path,), None, models)
-
-
-def _local(node: etree._Element) -> str:
-    return etree.QName(node).localname if isinstance(node.tag, str) else ""
-
-
-def _child(node: etree._Element, name: str) -> etree._Element | None:
-    for child in node:
-        if isinstance(child.tag, str) and _local(child) == name:
-            return child
-    return None
-
-
-def _locate(
-    root: etree._Element, model: type[RioModel], loc: tuple[int | str, ...]
-) -> tuple[etree._Element, str | None]:
-    """The deepest element a pydantic error location reaches, and the local name of the
-    element missing below it, if any."""
-    node = root
-    models: tuple[type[RioModel], ...] = (model,)
-    list_tag: str | None = None
-    for item in loc:
-        if isinstance(item, int):
-            if list_tag is None:
-                return node, None
-            items = [c for c in node if isinstance(c.tag, str) and _local(c) == list_tag]
-            if item >= len(items):
-                return node, list_tag
-            node, list_tag = items[item], None
-            continue
-        current = next((m for m in models if item in m.model_fields), None)
-        if current is None:
-            return node, None
-        step = _step(current, item)
-        for tag in step.tags:
-            found = _child(node, tag)
-            if found is None:
-                return node, tag
-            node = found
-        models, list_tag = step.models, step.item_tag
-    return node, None
 
 
 def _explain(error: Any, missing: str | None) -> tuple[str, str]:
@@ -400,30 +303,11 @@ def bind_error(
     model: type[RioModel], root: etree._Element, exc: pydantic.ValidationError
 ) -> MessageError:
     """A :class:`MessageError` (``MODEL-BIND``) naming where in ``root`` binding failed."""
-    errors = exc.errors()
-    first = errors[0]
-    if isinstance(first["input"], _Stray):
-        node = first["input"].node
-        path, en, bg = _describe_stray(first["input"])
-    else:
-        node, missing = _locate(root, model, tuple(first["loc"]))
-        en, bg = _explain(first, missing)
-        path = element_path(node) + (f"/{missing}" if missing is not None else "")
-    more = len(errors) - 1
-    return MessageError(
-        f"cannot bind {model.__name__}: {en} at {path}"
-        + (f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""),
-        code="MODEL-BIND",
-        message_bg=f"{model.__name__} не може да се прочете: {bg} в {path}"
-        + (f" (и още {more} проблем{'а' if more > 1 else ''})" if more else ""),
-        path=path,
-        line=node.sourceline,
-    )
+    return _bind_error(model, root, exc, RioModel, explain=_explain)
 
 
-def build_error(code: str, en: str, bg: str) -> MessageError:
-    """A :class:`MessageError` for a builder's refusal."""
-    return MessageError(en, code=code, message_bg=bg)
+build_error = _build_error
+"""A :class:`MessageError` for a builder's refusal: ``build_error(code, en, bg)``."""
 
 
 _T = TypeVar("_T")

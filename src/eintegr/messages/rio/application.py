@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic_xml import element, wrapped
 
 from eintegr.errors import MessageError
+from eintegr.messages._binding import _XmlFragment
 from eintegr.messages.rio._base import (
     RIO_BASE,
     RioModel,
@@ -38,7 +39,6 @@ from eintegr.messages.rio.segments import (
     ElectronicServiceApplicant,
     ServiceApplicantReceiptData,
 )
-from eintegr.messages.seos import _XmlFragment
 from eintegr.xml import DEFAULT_LIMITS, XmlLimits, element_path, parse_xml
 
 __all__ = [

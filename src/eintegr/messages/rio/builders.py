@@ -14,6 +14,7 @@ from typing import Final
 
 from eintegr.errors import IdentifierError
 from eintegr.identifiers import Egn, Eik, Lnch
+from eintegr.messages._binding import _aware
 from eintegr.messages.rio._base import RIO_BASE, build_error, checked_build
 from eintegr.messages.rio.answers import (
     ActRefusalOfficial,
@@ -67,7 +68,6 @@ from eintegr.messages.rio.segments import (
     ServiceApplicantReceiptData,
     XMLDigitalSignature,
 )
-from eintegr.messages.seos import _aware
 
 __all__ = [
     "applicant",

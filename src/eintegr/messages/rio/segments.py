@@ -17,6 +17,7 @@ from pydantic_core import PydanticCustomError
 from pydantic_xml import element, wrapped, xml_field_serializer, xml_field_validator
 from pydantic_xml.element.element import XmlElementReader, XmlElementWriter
 
+from eintegr.messages._binding import _append_fragment, _fragment_from
 from eintegr.messages.rio._base import (
     RIO_ERRORS,
     Base64Bytes,
@@ -36,7 +37,7 @@ from eintegr.messages.rio.codes import (
     ProviderType,
     ReceiptMethod,
 )
-from eintegr.messages.seos import SignatureXml, _append_fragment, _fragment_from
+from eintegr.messages.seos import SignatureXml
 
 __all__ = [
     "AISCaseURI",
