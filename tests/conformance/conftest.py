@@ -20,7 +20,7 @@ from eintegr.testing.conformance import ConformanceKit, TesterSetup, make_kit
 from eintegr.transport import ExchangeChecks, MemoryTransport
 from eintegr.transport.asgi_server import server_ssl_context
 from eintegr.transport.base import Receiver
-from eintegr.transport.receiving import ReceivingPipeline
+from eintegr.transport.receiving import MessageHandler, ReceivingPipeline
 from eintegr.transport.server import SubmitApp, SubmitServer
 
 MAX_BYTES = 64 * 1024
@@ -75,11 +75,19 @@ def _node(kit: ConformanceKit, journal: SqliteJournal) -> Node:
 
 @pytest.fixture
 def serve(kit: ConformanceKit, tmp_path: Path) -> Iterator[Callable[..., Endpoint]]:
-    """Start eintegr's participant on a free loopback port; ``broken=True`` trusts any signer."""
+    """Start eintegr's participant on a free loopback port; ``broken=True`` trusts any signer;
+    ``wrap(node)`` gives the handler to use instead of ``node.handle``; ``tester_endpoint`` and
+    ``options`` go to :meth:`ConformanceKit.setup`."""
     servers: list[SubmitServer] = []
     journals: list[SqliteJournal] = []
 
-    def start(*, broken: bool = False) -> Endpoint:
+    def start(
+        *,
+        broken: bool = False,
+        wrap: Callable[[Node], MessageHandler] | None = None,
+        tester_endpoint: str | None = None,
+        **options: object,
+    ) -> Endpoint:
         journal = SqliteJournal(tmp_path / f"sut-{len(journals)}.sqlite")
         journals.append(journal)
         node = _node(kit, journal)
@@ -93,6 +101,15 @@ def serve(kit: ConformanceKit, tmp_path: Path) -> Iterator[Callable[..., Endpoin
                 signer=node.signer,
                 max_bytes=MAX_BYTES,
             )
+        elif wrap is not None:
+            receiver = ReceivingPipeline(
+                kit.sut_participant,
+                node.register,
+                handler=wrap(node),
+                seen=journal.seen,
+                signer=node.signer,
+                max_bytes=MAX_BYTES,
+            )
         else:
             receiver = node.receiver(max_bytes=MAX_BYTES)
         context = server_ssl_context(
@@ -100,7 +117,8 @@ def serve(kit: ConformanceKit, tmp_path: Path) -> Iterator[Callable[..., Endpoin
         )
         server = SubmitServer(SubmitApp(receiver), ssl_context=context).start()
         servers.append(server)
-        return Endpoint(server.url, kit.setup(max_bytes=MAX_BYTES, timeout=10.0))
+        settings: dict[str, object] = {"max_bytes": MAX_BYTES, "timeout": 10.0, **options}
+        return Endpoint(server.url, kit.setup(tester_endpoint=tester_endpoint, **settings))
 
     yield start
     for server in servers:

@@ -5,6 +5,8 @@
 * :mod:`.kit` — the tester's identities and the register (:class:`TesterSetup`,
   :func:`make_kit`);
 * :mod:`.receiving` — the tester as a misbehaving client against a live ``Submit`` endpoint;
+* :mod:`.application` — the application-level receiving scenarios (ЗР, ПС, ИС, ИГ), with the
+  tester's own endpoint for answers the system pushes;
 * :mod:`.sending` — the tester as a misbehaving ``Submit`` server for a system that sends;
 * :mod:`.report` — verdicts with evidence, rendered as text, JSON or JUnit XML.
 

@@ -81,6 +81,8 @@ class TesterSetup:
     :ivar unregistered: a certificate the system trusts that no participant holds.
     :ivar max_bytes: the largest message the system accepts (its declared limit).
     :ivar timeout: seconds allowed for each connection and answer.
+    :ivar answer_wait: seconds to wait for an answer the system pushes to the tester's own
+        endpoint after an empty ``SubmitResult`` (application-level scenarios).
     """
 
     sut: Participant
@@ -91,6 +93,7 @@ class TesterSetup:
     unregistered: Issued | None = None
     max_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
     timeout: float = 15.0
+    answer_wait: float = 10.0
 
     @property
     def tester_participant(self) -> Participant:
@@ -145,11 +148,13 @@ class ConformanceKit:
         service = Service(guid=DOCUMENT_EXCHANGE_SERVICE, name="Документооборот", uri=endpoint)
         return replace(self, sut_participant=replace(self.sut_participant, services=(service,)))
 
-    def setup(self, **options: object) -> TesterSetup:
-        """The :class:`TesterSetup` of this kit (``options``: ``max_bytes``, ``timeout``)."""
+    def setup(self, *, tester_endpoint: str | None = None, **options: object) -> TesterSetup:
+        """The :class:`TesterSetup` of this kit (``options``: ``max_bytes``, ``timeout``,
+        ``answer_wait``); ``tester_endpoint``: the tester's URI in the register, where the
+        system may push its answers."""
         return TesterSetup(
             sut=self.sut_participant,
-            register=self.register(),
+            register=self.register(tester_endpoint=tester_endpoint),
             tester=self.tester,
             server_ca=(self.ca.certificate,),
             inactive=self.inactive,

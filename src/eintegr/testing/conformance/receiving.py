@@ -1,7 +1,12 @@
-"""The receiving scenarios: the tester is the client, the system under test the server."""
+"""The receiving scenarios: the tester is the client, the system under test the server.
+
+The transport-level ones (П.*) are here; the application-level ones (ЗР.*, ПС.*, ИС.*, ИГ.*)
+in :mod:`.application`, which also runs the tester's endpoint for answers the system pushes.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -10,6 +15,12 @@ from eintegr.errors import EintegrError, TransportError
 from eintegr.messages.seos import Message
 from eintegr.signing.pki import Issued
 from eintegr.signing.trust import CertificateAuthorities
+from eintegr.testing.conformance.application import (
+    APPLICATION_CASES,
+    ApplicationRun,
+    Inbox,
+    tester_endpoint,
+)
 from eintegr.testing.conformance.client import Answer, Exchange, expired_certificate, submit
 from eintegr.testing.conformance.kit import TesterSetup
 from eintegr.testing.conformance.messages import (
@@ -273,17 +284,25 @@ def run_receiving(
             message_bg=f"Крайната точка {url} е недостъпна със сертификата на тестващия: "
             f"{probe.error}",
         )
-    results: list[ScenarioResult] = []
-    for scenario in chosen:
-        started = time.monotonic()
-        outcome = _CASES[scenario.id](run)
-        seconds = time.monotonic() - started
-        if isinstance(outcome, str):
-            results.append(
-                ScenarioResult(scenario, Verdict.NOT_APPLICABLE, outcome, seconds=seconds)
-            )
-        else:
-            results.append(
-                ScenarioResult(scenario, outcome.verdict, outcome.reason, outcome.evidence, seconds)
-            )
+    with contextlib.ExitStack() as stack:
+        application: ApplicationRun | None = None
+        if any(s.id in APPLICATION_CASES for s in chosen):
+            inbox_url = tester_endpoint(setup)
+            inbox = None if inbox_url is None else stack.enter_context(Inbox(setup, inbox_url))
+            application = ApplicationRun(setup, url, inbox)
+        results = [_run_one(scenario, run, application) for scenario in chosen]
     return ConformanceReport(tuple(results), url)
+
+
+def _run_one(scenario: Scenario, run: _Run, application: ApplicationRun | None) -> ScenarioResult:
+    started = time.monotonic()
+    if scenario.id in APPLICATION_CASES:
+        assert application is not None
+        verdict, reason, evidence = APPLICATION_CASES[scenario.id](application)
+        outcome: _Outcome | str = _Outcome(verdict, reason, evidence)
+    else:
+        outcome = _CASES[scenario.id](run)
+    seconds = time.monotonic() - started
+    if isinstance(outcome, str):
+        return ScenarioResult(scenario, Verdict.NOT_APPLICABLE, outcome, seconds=seconds)
+    return ScenarioResult(scenario, outcome.verdict, outcome.reason, outcome.evidence, seconds)

@@ -212,6 +212,101 @@ SCENARIOS: Final[tuple[Scenario, ...]] = (
         "празен отговор или съобщение-отговор, което преминава проверките И.9–И.15",
         derived=True,
     ),
+    # --- receiving, application level (derived from ЗР.*, ПС.*, ИС.*, ИГ.*) ---------------
+    Scenario(
+        "ЗР.NEW",
+        R,
+        14,
+        "a registration request for a new document is answered with its status",
+        "заявление за регистриране на нов документ получава известие за състоянието му",
+        "the tester submits a valid registration request for a document the system has not seen",
+        "тестващият изпраща валидно заявление за регистриране на непознат за системата документ",
+        "a DocumentStatusResponse for that DocumentGUID, DS_WAIT_REGISTRATION, DS_REJECTED, "
+        "DS_REGISTERED, DS_STOPPED or DS_CLOSED, with a number or URI (ЗР.2–ЗР.9), synchronous "
+        "or pushed; it passes the transport checks",
+        "известие за състояние на документа със същия DocumentGUID и статус DS_WAIT_REGISTRATION, "
+        "DS_REJECTED, DS_REGISTERED, DS_STOPPED или DS_CLOSED, с номер или УРИ (ЗР.2–ЗР.9), "
+        "синхронно или изпратено по-късно; преминава транспортните проверки",
+        derived=True,
+    ),
+    Scenario(
+        "ЗР.1",
+        R,
+        15,
+        "a document sent again is answered DS_ALREADY_RECEIVED",
+        "повторно изпратен документ получава статус DS_ALREADY_RECEIVED",
+        "the tester sends the registration request of ЗР.NEW again, with a new MessageGUID",
+        "тестващият изпраща отново заявлението от ЗР.NEW с нов MessageGUID",
+        "a DocumentStatusResponse DS_ALREADY_RECEIVED for that DocumentGUID with the system's "
+        "number or URI",
+        "известие за състояние DS_ALREADY_RECEIVED за същия DocumentGUID с номер или УРИ при "
+        "получателя",
+        derived=True,
+    ),
+    Scenario(
+        "ПС.1",
+        R,
+        16,
+        "a status request for an unknown document is answered DS_NOT_FOUND",
+        "заявление за проверка на състоянието на липсващ документ получава DS_NOT_FOUND",
+        "the tester asks for the status of a DocumentGUID the system has never received",
+        "тестващият пита за състоянието на документ с DocumentGUID, непознат за системата",
+        "a DocumentStatusResponse DS_NOT_FOUND for that DocumentGUID, with the request's number",
+        "известие за състояние DS_NOT_FOUND за същия DocumentGUID с номера от заявлението",
+        derived=True,
+    ),
+    Scenario(
+        "ПС.KNOWN",
+        R,
+        17,
+        "a status request for a received document is answered with its status",
+        "заявление за проверка на състоянието на получен документ получава текущия статус",
+        "the tester asks for the status of the document of ЗР.NEW",
+        "тестващият пита за състоянието на документа от ЗР.NEW",
+        "a DocumentStatusResponse for that DocumentGUID with its current status (not "
+        "DS_NOT_FOUND) and a number or URI (ПС.2–ПС.7)",
+        "известие за състояние за същия DocumentGUID с текущия статус (не DS_NOT_FOUND) и номер "
+        "или УРИ (ПС.2–ПС.7)",
+        derived=True,
+    ),
+    Scenario(
+        "ИС.1",
+        R,
+        18,
+        "a status notice about an unknown document is answered with an external error",
+        "известие за състояние на непознат документ получава известие за външна грешка",
+        "the tester sends a DS_REGISTERED status notice about a document the system never sent",
+        "тестващият изпраща известие DS_REGISTERED за документ, който системата не е изпращала",
+        "an Error ERR_EXTERNAL whose MessageGUID is the notice's",
+        "известие за грешка ERR_EXTERNAL с MessageGUID на известието за състояние",
+        derived=True,
+    ),
+    Scenario(
+        "ИГ.1-INTERNAL",
+        R,
+        19,
+        "an internal-error notice about an unknown message is answered with an external error",
+        "известие за вътрешна грешка по непознато съобщение получава известие за външна грешка",
+        "the tester sends an ERR_INTERNAL Error naming a MessageGUID the system never sent",
+        "тестващият изпраща известие за грешка ERR_INTERNAL за съобщение, което системата не е "
+        "изпращала",
+        "an Error ERR_EXTERNAL whose MessageGUID is the error notice's",
+        "известие за грешка ERR_EXTERNAL с MessageGUID на полученото известие за грешка",
+        derived=True,
+    ),
+    Scenario(
+        "ИГ.1-EXTERNAL",
+        R,
+        20,
+        "an external-error notice about an unknown message is answered with an external error",
+        "известие за външна грешка по непознато съобщение получава известие за външна грешка",
+        "the tester sends an ERR_EXTERNAL Error naming a MessageGUID the system never sent",
+        "тестващият изпраща известие за грешка ERR_EXTERNAL за съобщение, което системата не е "
+        "изпращала",
+        "an Error ERR_EXTERNAL whose MessageGUID is the error notice's",
+        "известие за грешка ERR_EXTERNAL с MessageGUID на полученото известие за грешка",
+        derived=True,
+    ),
     # --- sending: the system under test is the client ------------------------------------
     Scenario(
         "И.7",
