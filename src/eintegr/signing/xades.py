@@ -24,31 +24,35 @@ to content, XPath transforms, external URIs, extra references — is refused as
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as _dt
 import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final, NoReturn
+from typing import Final
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from lxml import etree
 
-from eintegr.errors import SigningError, VerificationError, XmlError
-from eintegr.signing import codes
+from eintegr.errors import SigningError
+from eintegr.signing import _dsig, codes
+from eintegr.signing._dsig import b64decode as _b64decode
+from eintegr.signing._dsig import b64encode as _b64
+from eintegr.signing._dsig import check_algorithm as _allowed
+from eintegr.signing._dsig import digest as _digest
+from eintegr.signing._dsig import digest_algorithm as _digest_algorithm
+from eintegr.signing._dsig import elements as _children
+from eintegr.signing._dsig import fail as _fail
+from eintegr.signing._dsig import signature_valid as _signature_valid
+from eintegr.signing._dsig import structure as _structure
+from eintegr.signing._dsig import transforms as _transforms
 from eintegr.signing.policy import VerificationPolicy
 from eintegr.signing.signer import (
     Canonicalization,
     DigestAlgorithm,
     SignatureAlgorithm,
     Signer,
-    ecdsa_raw_to_der,
-    rsa_padding,
 )
 from eintegr.xml import element_path, parse_xml, to_bytes
 
@@ -92,18 +96,17 @@ XADES_FAILURE_CODES: Final[Mapping[str, codes.FailureCode]] = {
 }
 """The XAdES-specific failure codes (the others are in :data:`eintegr.signing.codes`)."""
 
-DS: Final = "http://www.w3.org/2000/09/xmldsig#"
+DS: Final = _dsig.DS_NS
 _C14N_10: Final = Canonicalization.C14N_1_0.uri
 _C14N_EXC: Final = Canonicalization.EXCLUSIVE.uri
 _C14N_11: Final = Canonicalization.C14N_1_1.uri
 _CANONICALIZATIONS: Final = frozenset({_C14N_10, _C14N_11, _C14N_EXC})
-_XML_NS: Final = "http://www.w3.org/XML/1998/namespace"
-_ENVELOPED: Final = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
-_SIGNED_PROPERTIES_TYPE: Final = "http://uri.etsi.org/01903#SignedProperties"
+_ENVELOPED: Final = _dsig.ENVELOPED
+_SIGNED_PROPERTIES_TYPE: Final = _dsig.SIGNED_PROPERTIES_TYPE
 _SHA256: Final = DigestAlgorithm.SHA256.uri
 _OID_QC_STATEMENTS: Final = x509.ObjectIdentifier("1.3.6.1.5.5.7.1.3")
 _OID_QC_COMPLIANCE: Final = "0.4.0.1862.1.1"
-_MAX_CERTIFICATES: Final = 16
+_MAX_CERTIFICATES: Final = _dsig.MAX_CERTIFICATES
 _XSD_DATETIME: Final = re.compile(r"-?\d{4,}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)")
 
 
@@ -318,15 +321,7 @@ def verify_xades(
         ``exc.message_bg``.
     :raises ValueError: ``place`` is not a valid XPath selecting elements.
     """
-    try:
-        tree = parse_xml(data)
-    except XmlError as exc:
-        raise VerificationError(
-            f"the XML is refused: {exc}",
-            code=codes.XML,
-            message_bg=f"XML документът е отхвърлен: {exc.message_bg}",
-            line=exc.line,
-        ) from None
+    tree = _dsig.parse(data, name_code=False)
     at = policy.verification_time()
     signature = _signature_at_place(tree, place, namespaces)
     parsed = _parse_signature(tree, signature)
@@ -354,20 +349,6 @@ def verify_xades(
         certificate_policies=policies,
         qc_statements=statements,
     )
-
-
-def _fail(code: str, en: str, bg: str, element: etree._Element | None = None) -> NoReturn:
-    raise VerificationError(
-        en,
-        code=code,
-        message_bg=bg,
-        path=element_path(element) if element is not None else None,
-        line=element.sourceline if element is not None else None,
-    )
-
-
-def _structure(en: str, bg: str, element: etree._Element | None = None) -> NoReturn:
-    _fail(codes.STRUCTURE, en, bg, element)
 
 
 def _signature_at_place(
@@ -435,10 +416,6 @@ class _Parsed:
     signed_signature_properties: etree._Element
 
 
-def _children(element: etree._Element) -> list[etree._Element]:
-    return [c for c in element if isinstance(c.tag, str)]
-
-
 def _expect(element: etree._Element, names: Sequence[tuple[str, str]]) -> list[etree._Element]:
     children = _children(element)
     expected = [_q(ns, name) for ns, name in names]
@@ -452,30 +429,6 @@ def _expect(element: etree._Element, names: Sequence[tuple[str, str]]) -> list[e
             element,
         )
     return children
-
-
-def _b64decode(text: str | None, element: etree._Element) -> bytes:
-    try:
-        return base64.b64decode("".join((text or "").split()), validate=True)
-    except (binascii.Error, ValueError):
-        name = etree.QName(element).localname
-        _structure(
-            f"{name} is not valid base64",
-            f"{name} не е валиден base64",
-            element,
-        )
-
-
-def _algorithm_of(element: etree._Element) -> str:
-    if _children(element):
-        name = etree.QName(element).localname
-        _fail(
-            codes.ALGORITHM,
-            f"{name} must not have parameters",
-            f"{name} не трябва да има параметри",
-            element,
-        )
-    return element.get("Algorithm", "")
 
 
 def _parse_signature(tree: etree._ElementTree, signature: etree._Element) -> _Parsed:
@@ -497,23 +450,7 @@ def _parse_signature(tree: etree._ElementTree, signature: etree._Element) -> _Pa
         _structure(
             "unexpected element in SignedInfo", "Неочакван елемент в SignedInfo", signed_info
         )
-    si_c14n = _algorithm_of(c14n_el)
-    if si_c14n not in _CANONICALIZATIONS:
-        _fail(
-            codes.ALGORITHM,
-            f"canonicalization {si_c14n!r} is not accepted",
-            f"Каноникализацията {si_c14n!r} не се приема",
-            c14n_el,
-        )
-    method_uri = _algorithm_of(method_el)
-    algorithm = SignatureAlgorithm.from_uri(method_uri)
-    if algorithm is None:
-        _fail(
-            codes.ALGORITHM,
-            f"signature algorithm {method_uri!r} is not accepted",
-            f"Алгоритъмът за подпис {method_uri!r} не се приема",
-            method_el,
-        )
+    si_c14n, algorithm = _dsig.signed_info_methods(c14n_el, method_el, _CANONICALIZATIONS)
 
     # the structure around SignedProperties, resolved by position, not by Id
     sig_id = signature.get("Id")
@@ -547,7 +484,7 @@ def _parse_signature(tree: etree._ElementTree, signature: etree._Element) -> _Pa
             signed_props,
         )
 
-    id_counts = _id_counts(tree)
+    id_counts = _dsig.id_counts(tree.getroot())
     targets = {"props": signed_props, "keyinfo": key_info}
     doc_ref: etree._Element | None = None
     doc_c14n = _C14N_10
@@ -650,34 +587,6 @@ def _parse_signature(tree: etree._ElementTree, signature: etree._Element) -> _Pa
     )
 
 
-def _transforms(element: etree._Element) -> list[str]:
-    children = _children(element)
-    if not children or any(c.tag != _q(DS, "Transform") for c in children):
-        _structure("malformed Transforms", "Неправилен елемент Transforms", element)
-    algorithms: list[str] = []
-    for child in children:
-        if _children(child):  # XPath, XSLT, InclusiveNamespaces: not accepted
-            _structure(
-                "transforms with parameters are not accepted",
-                "Трансформации с параметри не се приемат",
-                child,
-            )
-        algorithms.append(child.get("Algorithm", ""))
-    return algorithms
-
-
-def _id_counts(tree: etree._ElementTree) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for element in tree.getroot().iter():
-        if not isinstance(element.tag, str):
-            continue
-        for name in ("Id", "ID", "id"):
-            value = element.get(name)
-            if value is not None:
-                counts[value] = counts.get(value, 0) + 1
-    return counts
-
-
 def _key_info_certificates(key_info: etree._Element) -> tuple[x509.Certificate, ...]:
     nodes = key_info.findall(f"{_q(DS, 'X509Data')}/{_q(DS, 'X509Certificate')}")
     if not nodes:
@@ -692,48 +601,13 @@ def _key_info_certificates(key_info: etree._Element) -> tuple[x509.Certificate, 
             f"KeyInfo съдържа повече от {_MAX_CERTIFICATES} сертификата",
             key_info,
         )
-    certificates: list[x509.Certificate] = []
-    for node in nodes:
-        try:
-            certificates.append(x509.load_der_x509_certificate(_b64decode(node.text, node)))
-        except ValueError:
-            _structure(
-                "X509Certificate is not a valid certificate",
-                "X509Certificate не е валиден сертификат",
-                node,
-            )
-    return tuple(certificates)
-
-
-def _digest_algorithm(element: etree._Element) -> DigestAlgorithm:
-    uri = _algorithm_of(element)
-    algorithm = DigestAlgorithm.from_uri(uri)
-    if algorithm is None:
-        _fail(
-            codes.ALGORITHM,
-            f"digest algorithm {uri!r} is not accepted",
-            f"Алгоритъмът за хеш {uri!r} не се приема",
-            element,
-        )
-    return algorithm
+    return _dsig.load_certificates(nodes)
 
 
 def _check_algorithms(parsed: _Parsed, policy: VerificationPolicy) -> None:
     _allowed(policy, parsed.algorithm, parsed.algorithm_element)
     for element, digest_algorithm in parsed.digest_methods:
         _allowed(policy, digest_algorithm, element)
-
-
-def _allowed(
-    policy: VerificationPolicy,
-    algorithm: SignatureAlgorithm | DigestAlgorithm,
-    element: etree._Element,
-) -> None:
-    try:
-        policy.check_algorithm(algorithm)
-    except VerificationError as exc:
-        exc.path, exc.line = element_path(element), element.sourceline
-        raise
 
 
 def _signing_certificate(
@@ -762,16 +636,17 @@ def _signing_certificate(
     digest_algorithm = _digest_algorithm(method)
     _allowed(policy, digest_algorithm, method)
     expected = _b64decode(value.text, value)
-    for candidate in parsed.certificates:
-        if candidate.fingerprint(digest_algorithm.hash) == expected:
-            chain = tuple(c for c in parsed.certificates if c is not candidate)
-            return candidate, chain
-    _fail(
-        SIGNING_CERT,
-        "no certificate in KeyInfo matches the digest in SigningCertificateV2",
-        "Никой сертификат в KeyInfo не съответства на хеша в SigningCertificateV2",
-        digest_el,
+    signer = next(
+        (c for c in parsed.certificates if c.fingerprint(digest_algorithm.hash) == expected), None
     )
+    if signer is None:
+        _fail(
+            SIGNING_CERT,
+            "no certificate in KeyInfo matches the digest in SigningCertificateV2",
+            "Никой сертификат в KeyInfo не съответства на хеша в SigningCertificateV2",
+            digest_el,
+        )
+    return signer, tuple(c for c in parsed.certificates if c is not signer)
 
 
 def _check_digest(
@@ -808,24 +683,6 @@ def _check_value(parsed: _Parsed, certificate: x509.Certificate) -> None:
         )
 
 
-def _signature_valid(
-    certificate: x509.Certificate, value: bytes, data: bytes, algorithm: SignatureAlgorithm
-) -> bool:
-    public = certificate.public_key()
-    try:
-        if isinstance(public, rsa.RSAPublicKey):
-            public.verify(value, data, rsa_padding(algorithm), algorithm.hash)
-            return True
-        if isinstance(public, ec.EllipticCurvePublicKey):
-            der = ecdsa_raw_to_der(value, public.curve)
-            if der is not None:
-                public.verify(der, data, ec.ECDSA(algorithm.hash))
-                return True
-    except InvalidSignature:
-        pass
-    return False
-
-
 def _check_signing_time(
     parsed: _Parsed, certificate: x509.Certificate, at: _dt.datetime, skew: _dt.timedelta
 ) -> _dt.datetime:
@@ -847,20 +704,7 @@ def _check_signing_time(
             f"SigningTime {text!r} не е дата и час с часова зона",
             nodes[0],
         )
-    if moment > at + skew:
-        _fail(
-            SIGNING_TIME,
-            f"SigningTime {text} lies in the future",
-            f"SigningTime {text} е в бъдещето",
-            nodes[0],
-        )
-    if not certificate.not_valid_before_utc <= moment <= certificate.not_valid_after_utc:
-        _fail(
-            SIGNING_TIME,
-            f"SigningTime {text} is outside the certificate's validity",
-            f"SigningTime {text} е извън срока на валидност на сертификата",
-            nodes[0],
-        )
+    _dsig.check_signing_time(SIGNING_TIME, text, moment, nodes[0], certificate, latest=at + skew)
     return moment
 
 
@@ -921,32 +765,13 @@ def _c14n(node: etree._Element | etree._ElementTree, algorithm: str) -> bytes:
     has no C14N 1.1; without those attributes it equals 1.0.
     """
     exclusive = algorithm == _C14N_EXC
-    if isinstance(node, etree._Element):
-        if not exclusive:
-            for ancestor in node.iterancestors():
-                if any(str(name).startswith(f"{{{_XML_NS}}}") for name in ancestor.attrib):
-                    _fail(
-                        codes.STRUCTURE,
-                        "xml:* attributes above a signed subtree are not supported",
-                        "Атрибути xml:* над подписана част от документа не се поддържат",
-                        ancestor,
-                    )
-        node = parse_xml(etree.tostring(node, encoding="utf-8", with_tail=False))
-    return etree.tostring(node, method="c14n", exclusive=exclusive, with_comments=False)
-
-
-def _digest(data: bytes, algorithm: DigestAlgorithm) -> bytes:
-    digest = hashes.Hash(algorithm.hash)
-    digest.update(data)
-    return digest.finalize()
+    if isinstance(node, etree._Element) and not exclusive:
+        _dsig.refuse_xml_attributes(node.iterancestors())
+    return _dsig.canonicalize(node, exclusive=exclusive)
 
 
 def _der(certificate: x509.Certificate) -> bytes:
     return certificate.public_bytes(serialization.Encoding.DER)
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
 
 
 def _xsd_datetime(moment: _dt.datetime) -> str:

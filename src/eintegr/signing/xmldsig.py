@@ -37,22 +37,23 @@ from functools import cached_property, lru_cache
 from typing import Generic, NoReturn, TypeVar
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from lxml import etree
 
-from eintegr.errors import EintegrError, SigningError, VerificationError, XmlError
+from eintegr.errors import EintegrError, SigningError, VerificationError
 from eintegr.messages.seos import Document, Message
-from eintegr.signing import codes
+from eintegr.signing import _dsig, codes
+from eintegr.signing._dsig import ds as _ds
+from eintegr.signing._dsig import elements as _elements
+from eintegr.signing._dsig import fail as _fail
+from eintegr.signing._dsig import refuse_xml_attributes as _refuse_xml_attributes
+from eintegr.signing._dsig import structure as _structure
 from eintegr.signing.policy import VerificationPolicy
 from eintegr.signing.signer import (
     Canonicalization,
     DigestAlgorithm,
     SignatureAlgorithm,
     Signer,
-    ecdsa_raw_to_der,
-    rsa_padding,
 )
 from eintegr.xml import DEFAULT_LIMITS, XmlLimits, element_path, parse_xml
 
@@ -69,22 +70,16 @@ __all__ = [
     "verify_message",
 ]
 
-DS_NS = "http://www.w3.org/2000/09/xmldsig#"
+DS_NS = _dsig.DS_NS
 """The XMLDSig namespace."""
 _SEOS_NS = "http://schemas.egov.bg/messaging/v1"
-_XML_NS = "http://www.w3.org/XML/1998/namespace"
 _EXC_C14N_NS = "http://www.w3.org/2001/10/xml-exc-c14n#"
-_ENVELOPED = DS_NS + "enveloped-signature"
+_ENVELOPED = _dsig.ENVELOPED
 _XPATH = "http://www.w3.org/TR/1999/REC-xpath-19991116"
 _XPATH_PREFIX = "m"
 _XPATH_EXPRESSION = re.compile(r"ancestor-or-self::([A-Za-z_][A-Za-z0-9_.-]*):Document")
-_MAX_CERTIFICATES = 16
 
 T = TypeVar("T")
-
-
-def _ds(local: str) -> str:
-    return f"{{{DS_NS}}}{local}"
 
 
 def _seos(local: str) -> str:
@@ -186,86 +181,23 @@ class SignatureReport(Generic[T]):
 # --- helpers ------------------------------------------------------------------------------
 
 
-def _fail(code: str, message: str, message_bg: str, node: etree._Element | None = None) -> NoReturn:
-    raise VerificationError(
-        message,
-        code=code,
-        message_bg=message_bg,
-        path=element_path(node) if node is not None else None,
-        line=node.sourceline if node is not None else None,
-    )
-
-
-def _structure(message: str, message_bg: str, node: etree._Element | None = None) -> NoReturn:
-    _fail(codes.STRUCTURE, message, message_bg, node)
-
-
-def _elements(node: etree._Element) -> list[etree._Element]:
-    """The element children of ``node`` (comments and processing instructions skipped)."""
-    return [child for child in node if isinstance(child.tag, str)]
-
-
-def _parse(data: bytes, limits: XmlLimits) -> etree._ElementTree:
-    try:
-        return parse_xml(data, limits=limits)
-    except XmlError as exc:
-        raise VerificationError(
-            f"the XML was refused ({exc.code}): {exc}",
-            code=codes.XML,
-            message_bg=f"XML документът е отхвърлен ({exc.code}): {exc.message_bg}",
-            line=exc.line,
-        ) from None
-
-
-def _c14n_tree(
-    tree: etree._ElementTree, method: Canonicalization, prefixes: tuple[str, ...] = ()
-) -> bytes:
-    """Canonical form of a whole document (comments excluded)."""
-    if method is Canonicalization.EXCLUSIVE:
-        return etree.tostring(
-            tree,
-            method="c14n",
-            exclusive=True,
-            with_comments=False,
-            inclusive_ns_prefixes=list(prefixes) or None,
-        )
-    # Inclusive C14N 1.0 and 1.1 differ only in how xml:* attributes of omitted ancestors are
-    # inherited; a whole document has no omitted ancestors, and subtrees with such attributes
-    # above them are refused (see _refuse_xml_attributes), so 1.0 output is right for both.
-    return etree.tostring(tree, method="c14n", with_comments=False)
-
-
-def _c14n_subtree(
-    element: etree._Element,
+def _c14n(
+    node: etree._Element | etree._ElementTree,
     method: Canonicalization,
     prefixes: tuple[str, ...] = (),
     limits: XmlLimits = DEFAULT_LIMITS,
 ) -> bytes:
-    """Canonical form of ``element``'s subtree as a document subset (comments excluded).
+    """Canonical form of a whole document, or of a subtree as a document subset.
 
-    lxml canonicalizes a subtree through a temporary document whose nodes still point at the
-    original namespace declarations, and may then emit a spurious ``xmlns=""`` (the real СЕОС
-    sample triggers it). Serializing writes every in-scope namespace declaration on the apex
-    (what inclusive C14N renders there); the re-parsed copy is then canonicalized whole.
+    Subtrees with ``xml:*`` attributes above them are refused before (see
+    :func:`~eintegr.signing._dsig.refuse_xml_attributes`), so C14N 1.0 output is right for 1.1.
     """
-    text = etree.tostring(element, encoding="utf-8", with_tail=False)
-    return _c14n_tree(parse_xml(text, limits=limits), method, prefixes)
+    return _dsig.canonicalize(
+        node, exclusive=method is Canonicalization.EXCLUSIVE, prefixes=prefixes, limits=limits
+    )
 
 
-def _refuse_xml_attributes(nodes: list[etree._Element]) -> None:
-    """Refuse ``xml:*`` attributes on the ancestors of a canonicalized subtree.
-
-    Inclusive C14N 1.0 and 1.1 treat inherited ``xml:*`` attributes differently; СЕОС never
-    uses them, so refusing them keeps every accepted signature unambiguous.
-    """
-    for node in nodes:
-        for name in node.attrib:
-            if str(name).startswith(f"{{{_XML_NS}}}"):
-                _structure(
-                    "xml:* attributes above a signed subtree are not supported",
-                    "Атрибути xml:* над подписана част от документа не се поддържат",
-                    node,
-                )
+_c14n_subtree = _c14n  # the subtree form under its former name
 
 
 def _detach(node: etree._Element) -> None:
@@ -417,7 +349,7 @@ def _read_signature(
             else f"Алгоритъмът за подпис {uri!r} не се поддържа",
             method,
         )
-    _with_path(policy.check_algorithm, algorithm, method)
+    _dsig.check_algorithm(policy, algorithm, method)
     if _elements(method):
         _structure("SignatureMethod must be empty", "SignatureMethod трябва да е празен", method)
 
@@ -478,7 +410,7 @@ def _read_signature(
             f"Алгоритъмът за хеширане {digest_uri!r} не се поддържа",
             digest_method,
         )
-    _with_path(policy.check_algorithm, digest_algorithm, digest_method)
+    _dsig.check_algorithm(policy, digest_algorithm, digest_method)
     digest_value = _base64(ref_parts[2], "DigestValue")
     signature_value = _base64(parts[1], "SignatureValue")
 
@@ -506,19 +438,6 @@ def _read_signature(
     )
 
 
-def _with_path(
-    check: Callable[[SignatureAlgorithm | DigestAlgorithm], None],
-    algorithm: SignatureAlgorithm | DigestAlgorithm,
-    node: etree._Element,
-) -> None:
-    """Run a policy algorithm check, adding ``node``'s location to a failure."""
-    try:
-        check(algorithm)
-    except VerificationError as exc:
-        exc.path, exc.line = element_path(node), node.sourceline
-        raise
-
-
 def _read_key_info(
     key_info: etree._Element,
 ) -> tuple[x509.Certificate, tuple[x509.Certificate, ...]]:
@@ -537,10 +456,10 @@ def _read_key_info(
             "KeyInfo трябва да съдържа сертификата (X509Certificate) на подписалия",
             key_info,
         )
-    if len(ders) > _MAX_CERTIFICATES:
+    if len(ders) > _dsig.MAX_CERTIFICATES:
         _structure(
-            f"KeyInfo carries more than {_MAX_CERTIFICATES} certificates",
-            f"KeyInfo съдържа повече от {_MAX_CERTIFICATES} сертификата",
+            f"KeyInfo carries more than {_dsig.MAX_CERTIFICATES} certificates",
+            f"KeyInfo съдържа повече от {_dsig.MAX_CERTIFICATES} сертификата",
             key_info,
         )
     certificates: list[x509.Certificate] = []
@@ -581,20 +500,10 @@ def _check_signature(
     parsed = _read_signature(signature, policy, document=document)
     progress.certificate = parsed.certificate
     policy.check_certificate(parsed.certificate, parsed.chain, algorithm=parsed.signature_algorithm)
-    signed_info = _c14n_subtree(parsed.signed_info, parsed.canonicalization, parsed.c14n_prefixes)
-    key = parsed.certificate.public_key()
-    algorithm = parsed.signature_algorithm
-    try:
-        if isinstance(key, rsa.RSAPublicKey):
-            key.verify(parsed.signature_value, signed_info, rsa_padding(algorithm), algorithm.hash)
-        elif isinstance(key, ec.EllipticCurvePublicKey):
-            der = ecdsa_raw_to_der(parsed.signature_value, key.curve)
-            if der is None:
-                raise InvalidSignature
-            key.verify(der, signed_info, ec.ECDSA(algorithm.hash))
-        else:  # pragma: no cover - refused by policy.check_certificate
-            raise InvalidSignature
-    except InvalidSignature:
+    signed_info = _c14n(parsed.signed_info, parsed.canonicalization, parsed.c14n_prefixes)
+    if not _dsig.signature_valid(
+        parsed.certificate, parsed.signature_value, signed_info, parsed.signature_algorithm
+    ):
         _fail(
             codes.VALUE,
             "the signature value does not verify with the certificate's key",
@@ -664,7 +573,7 @@ def _message_signature_or_fail(root: etree._Element) -> etree._Element:
 def _verify_message(
     data: bytes, policy: VerificationPolicy, limits: XmlLimits, progress: _Progress
 ) -> VerifiedMessage:
-    tree = _parse(data, limits)
+    tree = _dsig.parse(data, limits)
     root = tree.getroot()
     signature = _message_signature_or_fail(root)
     allowed = {signature}
@@ -675,7 +584,7 @@ def _verify_message(
     _refuse_xml_attributes([root, signature])
     parsed = _check_signature(signature, policy, progress, document=False)
     _detach(signature)
-    signed_xml = _c14n_tree(tree, parsed.reference_c14n, parsed.reference_prefixes)
+    signed_xml = _c14n(tree, parsed.reference_c14n, parsed.reference_prefixes)
     _check_digest(parsed, signed_xml)
     return VerifiedMessage(
         signed_xml=signed_xml,
@@ -691,7 +600,7 @@ def _verify_message(
 def _verify_document(
     data: bytes, policy: VerificationPolicy, limits: XmlLimits, progress: _Progress
 ) -> VerifiedDocument:
-    tree = _parse(data, limits)
+    tree = _dsig.parse(data, limits)
     root = tree.getroot()
     if root.tag == _seos("Message"):
         document = root.find(_DOCUMENT_PATH)
@@ -732,7 +641,7 @@ def _verify_document(
     _refuse_xml_attributes([signature, *document.iterancestors(), document])
     parsed = _check_signature(signature, policy, progress, document=True)
     _detach(signature)
-    signed_xml = _c14n_subtree(document, parsed.reference_c14n, parsed.reference_prefixes, limits)
+    signed_xml = _c14n(document, parsed.reference_c14n, parsed.reference_prefixes, limits)
     _check_digest(parsed, signed_xml)
     return VerifiedDocument(
         signed_xml=signed_xml,
@@ -886,7 +795,7 @@ def _append_signature(
         der = certificate.public_bytes(serialization.Encoding.DER)
         _sub(x509_data, "X509Certificate", _b64(der))
 
-    canonical = _c14n_subtree(signed_info, Canonicalization.C14N_1_0)
+    canonical = _c14n(signed_info, Canonicalization.C14N_1_0)
     raw = signer.sign(canonical, algorithm)
     _self_check(signer.certificate, algorithm, canonical, raw)
     value.text = _b64(raw)
@@ -896,18 +805,8 @@ def _self_check(
     certificate: x509.Certificate, algorithm: SignatureAlgorithm, data: bytes, raw: bytes
 ) -> None:
     """Verify a fresh signature with the signer's certificate (catches a misconfigured HSM)."""
-    key = certificate.public_key()
-    try:
-        if isinstance(key, rsa.RSAPublicKey):
-            key.verify(raw, data, rsa_padding(algorithm), algorithm.hash)
-            return
-        if isinstance(key, ec.EllipticCurvePublicKey):
-            der = ecdsa_raw_to_der(raw, key.curve)
-            if der is not None:
-                key.verify(der, data, ec.ECDSA(algorithm.hash))
-                return
-    except InvalidSignature:
-        pass
+    if _dsig.signature_valid(certificate, raw, data, algorithm):
+        return
     _signing_error(
         "SIG-SIGNER",
         "the signer's signature does not verify with its certificate "
@@ -951,7 +850,7 @@ def sign_message(
         )
     _refuse_xml_attributes_for_signing([root])
     chosen = _choose(signer, algorithm)
-    digest_input = _c14n_tree(tree, Canonicalization.C14N_1_0)
+    digest_input = _c14n(tree, Canonicalization.C14N_1_0)
     _append_signature(
         root, digest_input, signer, chosen, document=False, include_chain=include_chain
     )
@@ -1002,7 +901,7 @@ def sign_document(
         )
     _refuse_xml_attributes_for_signing([*document.iterancestors(), document])
     chosen = _choose(signer, algorithm)
-    digest_input = _c14n_subtree(document, Canonicalization.C14N_1_0, limits=limits)
+    digest_input = _c14n(document, Canonicalization.C14N_1_0, limits=limits)
     _append_signature(
         document, digest_input, signer, chosen, document=True, include_chain=include_chain
     )

@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
 import datetime as _dt
 import ssl
 import time
@@ -50,13 +49,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import TracebackType
-from typing import Final, NoReturn, Self
+from typing import Final, Self
 
 import httpx
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 from lxml import etree
 
@@ -69,7 +66,6 @@ from eintegr.errors import (
     SoapError,
     TransportError,
     TransportFault,
-    VerificationError,
 )
 from eintegr.messages.regix import (
     SIGNED_DATA_NS,
@@ -88,21 +84,29 @@ from eintegr.messages.regix import (
     request_body,
     service_request,
 )
+from eintegr.signing import _dsig
 from eintegr.signing import codes as sig_codes
+from eintegr.signing._dsig import b64decode as _b64
+from eintegr.signing._dsig import digest as _digest
+from eintegr.signing._dsig import ds as _ds
+from eintegr.signing._dsig import elements as _elements
+from eintegr.signing._dsig import fail as _fail
+from eintegr.signing._dsig import id_counts as _id_counts
+from eintegr.signing._dsig import signature_valid as _valid
+from eintegr.signing._dsig import structure as _structure
+from eintegr.signing._dsig import transforms as _transforms
 from eintegr.signing.policy import VerificationPolicy
 from eintegr.signing.signer import (
     Canonicalization,
     DigestAlgorithm,
     SignatureAlgorithm,
     Signer,
-    ecdsa_raw_to_der,
-    rsa_padding,
 )
 from eintegr.signing.xades import SIGNING_CERT, SIGNING_TIME, XADES_NS
 from eintegr.transport.soap import SOAP11_CONTENT_TYPE, SOAP11_NS, build_envelope, parse_envelope
 from eintegr.transport.submit_client import TlsCredentials
 from eintegr.validation.report import Issue, Severity
-from eintegr.xml import DEFAULT_LIMITS, XmlLimits, element_path, parse_xml
+from eintegr.xml import DEFAULT_LIMITS, XmlLimits, parse_xml
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -127,22 +131,17 @@ MAX_RESPONSE_BYTES: Final = 32 * 1024 * 1024
 DEFAULT_WAIT: Final = 120.0
 """Seconds :meth:`RegixClient.wait` polls an asynchronous call before giving up."""
 
-_DS: Final = "http://www.w3.org/2000/09/xmldsig#"
+_DS: Final = _dsig.DS_NS
 _XADES_141: Final = "http://uri.etsi.org/01903/v1.4.1#"
 _XADES_NAMESPACES: Final = frozenset({XADES_NS, _XADES_141})
-_ENVELOPED: Final = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
-_SIGNED_PROPERTIES: Final = "http://uri.etsi.org/01903#SignedProperties"
+_ENVELOPED: Final = _dsig.ENVELOPED
+_SIGNED_PROPERTIES: Final = _dsig.SIGNED_PROPERTIES_TYPE
 _C14N_URIS: Final = frozenset(c.uri for c in Canonicalization)
 _EXC: Final = Canonicalization.EXCLUSIVE.uri
 _C14N_10: Final = Canonicalization.C14N_1_0.uri
-_XML_NS: Final = "http://www.w3.org/XML/1998/namespace"
-_MAX_CERTIFICATES: Final = 16
+_MAX_CERTIFICATES: Final = _dsig.MAX_CERTIFICATES
 _CLOCK_SKEW: Final = _dt.timedelta(minutes=5)
 _WS: Final = " \t\r\n"
-
-
-def _ds(local: str) -> str:
-    return f"{{{_DS}}}{local}"
 
 
 def _sd(local: str) -> str:
@@ -190,68 +189,10 @@ class ResultSignature:
         return None
 
 
-def _fail(code: str, en: str, bg: str, node: etree._Element | None = None) -> NoReturn:
-    raise VerificationError(
-        en,
-        code=code,
-        message_bg=bg,
-        path=element_path(node) if node is not None else None,
-        line=node.sourceline if node is not None else None,
-    )
-
-
-def _structure(en: str, bg: str, node: etree._Element | None = None) -> NoReturn:
-    _fail(sig_codes.STRUCTURE, en, bg, node)
-
-
-def _elements(node: etree._Element) -> list[etree._Element]:
-    return [c for c in node if isinstance(c.tag, str)]
-
-
-def _b64(text: str | None, node: etree._Element) -> bytes:
-    try:
-        return base64.b64decode("".join((text or "").split()), validate=True)
-    except (binascii.Error, ValueError):
-        _structure(
-            f"{etree.QName(node).localname} is not valid base64",
-            f"{etree.QName(node).localname} не е валиден base64",
-            node,
-        )
-
-
-def _algorithm(node: etree._Element) -> str:
-    if _elements(node):
-        _fail(
-            sig_codes.ALGORITHM,
-            f"{etree.QName(node).localname} must not have parameters",
-            f"{etree.QName(node).localname} не трябва да има параметри",
-            node,
-        )
-    return node.get("Algorithm", "")
-
-
 def _digest_method(node: etree._Element, policy: VerificationPolicy) -> DigestAlgorithm:
-    uri = _algorithm(node)
-    algorithm = DigestAlgorithm.from_uri(uri)
-    if algorithm is None:
-        _fail(
-            sig_codes.ALGORITHM,
-            f"digest algorithm {uri!r} is not accepted",
-            f"Алгоритъмът за хеш {uri!r} не се приема",
-            node,
-        )
-    try:
-        policy.check_algorithm(algorithm)
-    except VerificationError as exc:
-        exc.path, exc.line = element_path(node), node.sourceline
-        raise
+    algorithm = _dsig.digest_algorithm(node)
+    _dsig.check_algorithm(policy, algorithm, node)
     return algorithm
-
-
-def _digest(data: bytes, algorithm: DigestAlgorithm) -> bytes:
-    h = hashes.Hash(algorithm.hash)
-    h.update(data)
-    return h.finalize()
 
 
 def _c14n(node: etree._Element, algorithm: str) -> bytes:
@@ -264,28 +205,12 @@ def _c14n(node: etree._Element, algorithm: str) -> bytes:
     """
     exclusive = algorithm == _EXC
     if not exclusive:
-        for ancestor in node.iterancestors():
-            if any(str(name).startswith(f"{{{_XML_NS}}}") for name in ancestor.attrib):
-                _structure(
-                    "xml:* attributes above a signed element are not supported",
-                    "Атрибути xml:* над подписан елемент не се поддържат",
-                    ancestor,
-                )
-    serialized = etree.tostring(node, encoding="utf-8", with_tail=False)
-    limits = XmlLimits(max_bytes=max(len(serialized), DEFAULT_LIMITS.max_bytes))
-    tree = parse_xml(serialized, limits=limits)
-    return etree.tostring(tree, method="c14n", exclusive=exclusive, with_comments=False)
-
-
-def _id_counts(root: etree._Element) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for node in root.iter():
-        if isinstance(node.tag, str):
-            for name in ("Id", "ID", "id"):
-                value = node.get(name)
-                if value is not None:
-                    counts[value] = counts.get(value, 0) + 1
-    return counts
+        _dsig.refuse_xml_attributes(
+            node.iterancestors(),
+            "xml:* attributes above a signed element are not supported",
+            "Атрибути xml:* над подписан елемент не се поддържат",
+        )
+    return _dsig.canonicalize(node, exclusive=exclusive, limits=None)
 
 
 def _result_element(source: bytes | etree._Element, limits: XmlLimits) -> etree._Element:
@@ -401,28 +326,8 @@ def verify_result(
             signed_info,
         )
     c14n_node, method_node, *references = si
-    si_c14n = _algorithm(c14n_node)
-    if si_c14n not in _C14N_URIS:
-        _fail(
-            sig_codes.ALGORITHM,
-            f"canonicalization {si_c14n!r} is not accepted",
-            f"Каноникализацията {si_c14n!r} не се приема",
-            c14n_node,
-        )
-    method_uri = _algorithm(method_node)
-    algorithm = SignatureAlgorithm.from_uri(method_uri)
-    if algorithm is None:
-        _fail(
-            sig_codes.ALGORITHM,
-            f"signature algorithm {method_uri!r} is not accepted",
-            f"Алгоритъмът за подпис {method_uri!r} не се приема",
-            method_node,
-        )
-    try:
-        policy.check_algorithm(algorithm)
-    except VerificationError as exc:
-        exc.path, exc.line = element_path(method_node), method_node.sourceline
-        raise
+    si_c14n, algorithm = _dsig.signed_info_methods(c14n_node, method_node, _C14N_URIS)
+    _dsig.check_algorithm(policy, algorithm, method_node)
 
     # the XAdES qualifying properties, found by position, not by Id
     sig_id = signature.get("Id")
@@ -583,22 +488,6 @@ def _xades_child(node: etree._Element, local: str) -> etree._Element | None:
     return found[0] if len(found) == 1 else None
 
 
-def _transforms(node: etree._Element) -> list[str]:
-    children = _elements(node)
-    if not children or any(c.tag != _ds("Transform") for c in children):
-        _structure("malformed Transforms", "Неправилен елемент Transforms", node)
-    result: list[str] = []
-    for child in children:
-        if _elements(child):
-            _structure(
-                "transforms with parameters are not accepted",
-                "Трансформации с параметри не се приемат",
-                child,
-            )
-        result.append(child.get("Algorithm", ""))
-    return result
-
-
 def _one_c14n(ref: etree._Element, transforms: list[str]) -> str:
     if len(transforms) > 1 or (transforms and transforms[0] not in _C14N_URIS):
         _structure(
@@ -617,17 +506,7 @@ def _key_info_certificates(key_info: etree._Element) -> tuple[x509.Certificate, 
             f"KeyInfo трябва да съдържа от 1 до {_MAX_CERTIFICATES} елемента X509Certificate",
             key_info,
         )
-    found: list[x509.Certificate] = []
-    for node in nodes:
-        try:
-            found.append(x509.load_der_x509_certificate(_b64(node.text, node)))
-        except ValueError:
-            _structure(
-                "X509Certificate is not a valid certificate",
-                "X509Certificate не е валиден сертификат",
-                node,
-            )
-    return tuple(found)
+    return _dsig.load_certificates(nodes)
 
 
 def _signing_certificate(
@@ -658,33 +537,17 @@ def _signing_certificate(
         )
     digest_algorithm = _digest_method(parts[0], policy)
     expected = _b64(parts[1].text, parts[1])
-    for candidate in certificates:
-        if candidate.fingerprint(digest_algorithm.hash) == expected:
-            return candidate
-    _fail(
-        SIGNING_CERT,
-        "no certificate in KeyInfo matches the signing-certificate digest",
-        "Никой сертификат в KeyInfo не съответства на хеша на сертификата на подписващия",
-        digest_node,
+    signer = next(
+        (c for c in certificates if c.fingerprint(digest_algorithm.hash) == expected), None
     )
-
-
-def _valid(
-    certificate: x509.Certificate, value: bytes, data: bytes, algorithm: SignatureAlgorithm
-) -> bool:
-    public = certificate.public_key()
-    try:
-        if isinstance(public, rsa.RSAPublicKey) and algorithm.key_type == "rsa":
-            public.verify(value, data, rsa_padding(algorithm), algorithm.hash)
-            return True
-        if isinstance(public, ec.EllipticCurvePublicKey) and algorithm.key_type == "ec":
-            der = ecdsa_raw_to_der(value, public.curve)
-            if der is not None:
-                public.verify(der, data, ec.ECDSA(algorithm.hash))
-                return True
-    except InvalidSignature:
-        pass
-    return False
+    if signer is None:
+        _fail(
+            SIGNING_CERT,
+            "no certificate in KeyInfo matches the signing-certificate digest",
+            "Никой сертификат в KeyInfo не съответства на хеша на сертификата на подписващия",
+            digest_node,
+        )
+    return signer
 
 
 def _signing_time(
@@ -711,20 +574,9 @@ def _signing_time(
             f"SigningTime {text!r} липсва или не е дата и час с часова зона",
             nodes[0] if nodes else ssp,
         )
-    if moment > policy.verification_time() + skew:
-        _fail(
-            SIGNING_TIME,
-            f"SigningTime {text} lies in the future",
-            f"SigningTime {text} е в бъдещето",
-            nodes[0],
-        )
-    if not certificate.not_valid_before_utc <= moment <= certificate.not_valid_after_utc:
-        _fail(
-            SIGNING_TIME,
-            f"SigningTime {text} is outside the certificate's validity",
-            f"SigningTime {text} е извън срока на валидност на сертификата",
-            nodes[0],
-        )
+    _dsig.check_signing_time(
+        SIGNING_TIME, text, moment, nodes[0], certificate, latest=policy.verification_time() + skew
+    )
     return moment
 
 
