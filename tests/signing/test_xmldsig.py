@@ -415,3 +415,17 @@ def _signed_once(identity: Identity) -> bytes:
     if key not in _SIGNED:
         _SIGNED[key] = sign_message(registration_request(), identity.signer())
     return _SIGNED[key]
+
+
+def test_uncanonicalizable_signed_info_is_a_report_not_a_crash(transport: Identity) -> None:
+    """A relative namespace URI in scope of SignedInfo cannot be canonicalized: SIG-XML."""
+    signed = _signed_once(transport)
+    broken = signed.replace(
+        b'<ds:Signature xmlns:ds="', b'<ds:Signature xmlns:rel="relative/uri" xmlns:ds="', 1
+    )
+    if broken == signed:  # default-namespace form of the signature element
+        broken = signed.replace(b"<Signature ", b'<Signature xmlns:rel="relative/uri" ', 1)
+    assert broken != signed
+    report = check_message_signature(broken, policy_for(transport))
+    assert not report.ok
+    assert report.code == "SIG-XML"
