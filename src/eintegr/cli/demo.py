@@ -301,8 +301,11 @@ def run_demo(folder: Path, *, verbose: bool = False) -> None:
         assert sent is not None
         assert received is not None
         for side, record in ((oblast, sent), (obshtina, received)):
+            # The journal keeps every report; the timeline shows the changes of status.
             changes = " → ".join(
-                h.status.value for h in side.journal.history(record.id) if h.accepted
+                h.status.value
+                for h in side.journal.history(record.id)
+                if h.accepted and h.resulting != h.previous
             )
             role = "sent" if record.role is Role.SENT else "received"
             click.echo(
