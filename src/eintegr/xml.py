@@ -113,11 +113,14 @@ def _reject_doctype(data: bytes) -> None:
         start = text.find(b"<", pos, limit)
         if start < 0:
             return
-        if text.startswith(b"<?", start):
+        marker = text[start + 1 : start + 2]
+        if marker == b"?":
             end = text.find(b"?>", start + 2, limit)
+        elif marker != b"!":
+            return  # the root element: the prolog is over
         elif text.startswith(b"<!--", start):
             end = text.find(b"-->", start + 4, limit)
-        elif text.startswith(b"<!", start):
+        else:
             # Only a DOCTYPE can stand here in a well-formed prolog; refuse any "<!" markup.
             raise XmlSecurityError(
                 "DOCTYPE declarations are not accepted (no DTDs, no entities)",
@@ -125,8 +128,6 @@ def _reject_doctype(data: bytes) -> None:
                 message_bg="Декларации DOCTYPE не се приемат (без DTD и без ентитита)",
                 line=text.count(b"\n", 0, start) + 1,
             )
-        else:
-            return  # the root element: the prolog is over
         if end < 0:
             return  # unterminated or longer than the scan: the checks after parsing apply
         pos = end + 2
@@ -177,7 +178,8 @@ def parse_xml(data: bytes, *, limits: XmlLimits = DEFAULT_LIMITS) -> etree._Elem
             line=line,
         ) from None
     tree = root.getroottree()
-    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:  # defence in depth
+    # Defence in depth: prologs the scan could not finish, encodings it cannot read (UTF-7).
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
         raise XmlSecurityError(
             "DOCTYPE declarations are not accepted (no DTDs, no entities)",
             code="XML-DTD-FORBIDDEN",

@@ -83,7 +83,12 @@ def _body_child(body: etree._Element | None) -> tuple[etree._Element | None, str
 
 def document_type(root: etree._Element) -> str | None:
     """``seos:<MessageType>`` implied by the Body of a СЕОС message, or ``None``."""
-    kind = BODY_MESSAGE_TYPES.get(_body_child(_kids(root).get(_BODY))[1])
+    if len(root) > 1 and root[1].tag == _BODY and len(root[1]) == 1:  # the usual layout
+        tag = root[1][0].tag
+        name = tag[len(_M) :] if isinstance(tag, str) and tag.startswith(_M) else ""
+    else:
+        name = _body_child(_kids(root).get(_BODY))[1]
+    kind = BODY_MESSAGE_TYPES.get(name)
     return f"seos:{kind}" if kind else None
 
 
