@@ -36,6 +36,7 @@ MODULES = [
     "eintegr.signing",
     "eintegr.signing.pki",
     "eintegr.signing.xades",
+    "eintegr.signing.timestamp",
     "eintegr.registry",
     "eintegr.registry.soap",
     "eintegr.registry.files",

@@ -18,16 +18,22 @@ Only references this module can resolve *structurally* are accepted: the whole d
 (``URI=""``), this signature's own ``SignedProperties`` and, optionally, its own ``KeyInfo``;
 every ``Id`` they point to must be unique in the document. Anything else — by-Id references
 to content, XPath transforms, external URIs, extra references — is refused as
-``SIG-STRUCTURE``. XAdES-B-T (a signature time-stamp) is not produced or checked yet; see
-``docs/signing.md``.
+``SIG-STRUCTURE``.
+
+XAdES-B-T: given ``timestamp=`` (a :class:`~eintegr.signing.timestamp.TimestampClient` or any
+``Callable[[bytes], bytes]`` returning an RFC 3161 token), :func:`sign_xades` adds
+``UnsignedProperties/UnsignedSignatureProperties/SignatureTimeStamp`` over the exclusive C14N
+of ``ds:SignatureValue``. :func:`verify_xades` verifies every ``SignatureTimeStamp`` present
+(with ``timestamp_trust``) and can require one; see ``docs/signing.md``.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -35,7 +41,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from lxml import etree
 
-from eintegr.errors import SigningError
+from eintegr.errors import SigningError, VerificationError
 from eintegr.signing import _dsig, codes
 from eintegr.signing._dsig import b64decode as _b64decode
 from eintegr.signing._dsig import b64encode as _b64
@@ -54,12 +60,22 @@ from eintegr.signing.signer import (
     SignatureAlgorithm,
     Signer,
 )
+from eintegr.signing.timestamp import (
+    TS_RESPONSE,
+    TS_TIME,
+    TimestampClient,
+    TimestampToken,
+    parse_timestamp_token,
+    verify_timestamp_token,
+)
+from eintegr.signing.trust import Trust
 from eintegr.xml import element_path, parse_xml, to_bytes
 
 __all__ = [
     "DEFAULT_CLOCK_SKEW",
     "SIGNING_CERT",
     "SIGNING_TIME",
+    "TIMESTAMP",
     "XADES_FAILURE_CODES",
     "XADES_NS",
     "VerifiedXades",
@@ -77,6 +93,8 @@ SIGNING_CERT: Final = "XADES-SIGNING-CERT"
 """Failure code: ``SigningCertificateV2`` is missing or names no certificate in ``KeyInfo``."""
 SIGNING_TIME: Final = "XADES-SIGNING-TIME"
 """Failure code: ``SigningTime`` is missing, malformed, in the future or outside validity."""
+TIMESTAMP: Final = "XADES-TIMESTAMP"
+"""Failure code: a required ``SignatureTimeStamp`` is missing, malformed, or cannot be judged."""
 
 XADES_FAILURE_CODES: Final[Mapping[str, codes.FailureCode]] = {
     f.code: f
@@ -129,6 +147,8 @@ class VerifiedXades:
     :ivar signing_time: the claimed ``SigningTime`` (tz-aware; a claim, not a time-stamp).
     :ivar certificate_policies: certificate policy OIDs of the signing certificate.
     :ivar qc_statements: QC statement OIDs (ETSI EN 319 412-5) of the signing certificate.
+    :ivar timestamp: the verified signature time-stamp (XAdES-B-T; the earliest when there are
+        several), or None when the signature has none.
     """
 
     document: etree._ElementTree
@@ -141,6 +161,7 @@ class VerifiedXades:
     canonicalization: str
     certificate_policies: tuple[str, ...] = ()
     qc_statements: tuple[str, ...] = ()
+    timestamp: TimestampToken | None = None
 
     @property
     def qualified(self) -> bool:
@@ -165,20 +186,27 @@ def sign_xades(
     namespaces: Mapping[str, str] | None = None,
     signing_time: _dt.datetime | None = None,
     algorithm: SignatureAlgorithm | None = None,
+    timestamp: TimestampClient | Callable[[bytes], bytes] | None = None,
 ) -> bytes:
-    """Sign the XML document ``data`` with a XAdES-B-B enveloped signature.
+    """Sign the XML document ``data`` with a XAdES-B-B (or, with ``timestamp``, B-T) signature.
 
     :param place: an XPath selecting exactly one element; the signature becomes its last
         child. Default: the root element.
     :param namespaces: prefixes used in ``place``.
     :param signing_time: the ``SigningTime`` to state (tz-aware); default: now.
     :param algorithm: the signature algorithm; default: the signer's.
+    :param timestamp: makes a XAdES-B-T signature: called with the exclusive C14N of
+        ``ds:SignatureValue``, it returns an RFC 3161 token (DER) over those bytes — a
+        :class:`~eintegr.signing.timestamp.TimestampClient` or e.g.
+        :meth:`TimestampAuthority.token <eintegr.signing.timestamp.TimestampAuthority.token>`.
     :returns: the signed document, UTF-8 with an XML declaration.
     :raises XmlError: ``data`` is refused by the hardened parser.
     :raises SigningError: ``place`` does not select exactly one element (``SIG-PLACE``) or
         already holds a signature (``SIG-ALREADY-SIGNED``), the algorithm is not usable for
         signing (``SIG-ALGORITHM``), the signer's signature does not verify with its
-        certificate (``SIG-SIGNER``), or ``signing_time`` is naive (``SIG-SIGN``).
+        certificate (``SIG-SIGNER``), or ``signing_time`` is naive (``SIG-SIGN``), or the
+        time-stamp token is unreadable or over other data (``TS-RESPONSE``).
+    :raises TransportFault: ``TS-UNAVAILABLE`` — the TSA cannot be reached.
     """
     tree = parse_xml(data)
     target = _place_for_signing(tree, place, namespaces)
@@ -256,7 +284,34 @@ def sign_xades(
             message_bg="Подписът на подписващия не се потвърждава с неговия сертификат",
         )
     signature_value.text = _b64(value)
+    if timestamp is not None:
+        _add_timestamp(qualifying, signature_value, timestamp, f"{ids['sig']}-ts")
     return to_bytes(tree)
+
+
+def _add_timestamp(
+    qualifying: etree._Element,
+    signature_value: etree._Element,
+    timestamp: TimestampClient | Callable[[bytes], bytes],
+    stamp_id: str,
+) -> None:
+    stamped = _c14n(signature_value, _C14N_EXC)
+    token = timestamp(stamped)
+    try:
+        parsed = parse_timestamp_token(token)
+    except VerificationError as exc:
+        raise SigningError(str(exc), code=TS_RESPONSE, message_bg=exc.message_bg) from None
+    if parsed.message_imprint != hashlib.new(parsed.hash_algorithm, stamped).digest():
+        raise SigningError(
+            "the time-stamp token is over other data than the signature value",
+            code=TS_RESPONSE,
+            message_bg="Удостоверението за време е за други данни, а не за стойността на подписа",
+        )
+    unsigned = _sub(qualifying, XADES_NS, "UnsignedProperties")
+    usp = _sub(unsigned, XADES_NS, "UnsignedSignatureProperties")
+    stamp = _sub(usp, XADES_NS, "SignatureTimeStamp", Id=stamp_id)
+    _sub(stamp, DS, "CanonicalizationMethod", Algorithm=_C14N_EXC)
+    _sub(stamp, XADES_NS, "EncapsulatedTimeStamp").text = _b64(token)
 
 
 def _sub(parent: etree._Element, namespace: str, name: str, **attrib: str) -> etree._Element:
@@ -311,13 +366,24 @@ def verify_xades(
     place: str | None = None,
     namespaces: Mapping[str, str] | None = None,
     max_clock_skew: _dt.timedelta = DEFAULT_CLOCK_SKEW,
+    timestamp_trust: Trust | None = None,
+    require_timestamp: bool = False,
 ) -> VerifiedXades:
     """Verify the XAdES signature at ``place`` (default: last child of the root).
+
+    Every ``SignatureTimeStamp`` present is verified (XAdES-B-T): its imprint over the C14N
+    of ``ds:SignatureValue``, the token and its TSA certificate with ``timestamp_trust``
+    (see :func:`~eintegr.signing.timestamp.verify_timestamp_token`), and that ``genTime`` is
+    not before ``SigningTime - max_clock_skew``. A time-stamp present without
+    ``timestamp_trust`` fails (``XADES-TIMESTAMP``) rather than being ignored; so does a
+    missing one when ``require_timestamp``. The signer certificate is still judged at the
+    policy's time, not at ``genTime`` (no long-term validation).
 
     :raises VerificationError: with ``code`` ``SIG-XML``, ``П.7`` (no signature at its
         place), ``SIG-STRUCTURE``, ``SIG-ALGORITHM``, ``SIG-KEY``, ``SIG-DIGEST``,
         ``SIG-VALUE``, ``XADES-SIGNING-CERT``, ``XADES-SIGNING-TIME``, ``П.8``,
-        ``SIG-CERT-EXPIRED`` or ``SIG-CERT-USAGE``; English in ``str(exc)``, Bulgarian in
+        ``SIG-CERT-EXPIRED``, ``SIG-CERT-USAGE``, ``XADES-TIMESTAMP`` or a ``TS-*`` code of
+        :mod:`eintegr.signing.timestamp`; English in ``str(exc)``, Bulgarian in
         ``exc.message_bg``.
     :raises ValueError: ``place`` is not a valid XPath selecting elements.
     """
@@ -335,6 +401,9 @@ def verify_xades(
     signed_xml = _signed_content(tree, signature, parsed.doc_c14n)
     _check_digest(parsed.doc_ref, parsed.doc_digest_algorithm, signed_xml, parsed.doc_digest)
     signing_time = _check_signing_time(parsed, certificate, at, max_clock_skew)
+    stamp = _check_timestamps(
+        parsed, signing_time, at, max_clock_skew, timestamp_trust, require_timestamp
+    )
     document = parse_xml(signed_xml)
     policies, statements = _qualified_info(certificate)
     return VerifiedXades(
@@ -348,7 +417,121 @@ def verify_xades(
         canonicalization=parsed.doc_c14n,
         certificate_policies=policies,
         qc_statements=statements,
+        timestamp=stamp,
     )
+
+
+def _check_timestamps(
+    parsed: _Parsed,
+    signing_time: _dt.datetime,
+    at: _dt.datetime,
+    skew: _dt.timedelta,
+    trust: Trust | None,
+    required: bool,
+) -> TimestampToken | None:
+    signature = parsed.signature
+    qualifying = signature.find(f"{_q(DS, 'Object')}/{_q(XADES_NS, 'QualifyingProperties')}")
+    unsigned = (
+        qualifying.findall(_q(XADES_NS, "UnsignedProperties")) if qualifying is not None else []
+    )
+    if len(unsigned) > 1:
+        _structure(
+            "QualifyingProperties holds more than one UnsignedProperties",
+            "QualifyingProperties съдържа повече от един UnsignedProperties",
+            unsigned[1],
+        )
+    stamps = (
+        unsigned[0].findall(
+            f"{_q(XADES_NS, 'UnsignedSignatureProperties')}/{_q(XADES_NS, 'SignatureTimeStamp')}"
+        )
+        if unsigned
+        else []
+    )
+    if not stamps:
+        if required:
+            _fail(
+                TIMESTAMP,
+                "the signature has no SignatureTimeStamp (XAdES-B-T is required)",
+                "Подписът няма SignatureTimeStamp (изисква се XAdES-B-T)",
+                signature,
+            )
+        return None
+    if trust is None:
+        _fail(
+            TIMESTAMP,
+            "the signature carries a SignatureTimeStamp but no timestamp_trust was given to"
+            " judge it",
+            "Подписът съдържа SignatureTimeStamp, но не е зададено доверие към доставчици на"
+            " удостоверения за време",
+            stamps[0],
+        )
+    value_el = signature.find(_q(DS, "SignatureValue"))
+    assert value_el is not None  # checked by _parse_signature
+    tokens = [_check_timestamp(s, value_el, signing_time, at, skew, trust) for s in stamps]
+    return min(tokens, key=lambda t: t.gen_time)
+
+
+def _check_timestamp(
+    stamp: etree._Element,
+    value_el: etree._Element,
+    signing_time: _dt.datetime,
+    at: _dt.datetime,
+    skew: _dt.timedelta,
+    trust: Trust,
+) -> TimestampToken:
+    children = _children(stamp)
+    tags = [c.tag for c in children]
+    if tags == [_q(XADES_NS, "EncapsulatedTimeStamp")]:
+        c14n = _C14N_10
+    elif tags == [_q(DS, "CanonicalizationMethod"), _q(XADES_NS, "EncapsulatedTimeStamp")]:
+        c14n = children[0].get("Algorithm") or ""
+    else:
+        _fail(
+            TIMESTAMP,
+            "SignatureTimeStamp must hold CanonicalizationMethod? and one EncapsulatedTimeStamp",
+            "SignatureTimeStamp трябва да съдържа CanonicalizationMethod? и един"
+            " EncapsulatedTimeStamp",
+            stamp,
+        )
+    if c14n not in _CANONICALIZATIONS:
+        _fail(
+            TIMESTAMP,
+            f"unsupported canonicalization {c14n!r} for the time-stamp",
+            f"Неподдържана канонизация {c14n!r} за удостоверението за време",
+            stamp,
+        )
+    encapsulated = children[-1]
+    if encapsulated.get("Encoding") not in (None, "http://uri.etsi.org/01903/v1.2.2#DER"):
+        _fail(
+            TIMESTAMP,
+            "only DER-encoded time-stamp tokens are accepted",
+            "Приемат се само удостоверения за време в DER",
+            encapsulated,
+        )
+    token_der = _b64decode(encapsulated.text, encapsulated)
+    stamped = _c14n(value_el, c14n)
+    try:
+        declared = parse_timestamp_token(token_der)
+        token = verify_timestamp_token(
+            token_der,
+            hashlib.new(declared.hash_algorithm, stamped).digest(),
+            trust=trust,
+            at=at,
+            hash_algorithm=declared.hash_algorithm,
+            max_clock_skew=skew,
+        )
+    except VerificationError as exc:
+        _fail(exc.code, str(exc), exc.message_bg, encapsulated)
+    if token.gen_time < signing_time - skew:
+        _fail(
+            TS_TIME,
+            f"the time-stamp ({token.gen_time.isoformat()}) precedes SigningTime"
+            f" ({signing_time.isoformat()})",
+            f"Удостоверението за време ({token.gen_time.isoformat()}) предхожда SigningTime"
+            f" ({signing_time.isoformat()})",
+            encapsulated,
+        )
+    return token
 
 
 def _signature_at_place(
