@@ -45,7 +45,12 @@ from eintegr.registry.soap import (
     parse_datetime,
     parse_request,
 )
-from eintegr.transport.asgi_server import BackgroundServer, CertificateSource, server_ssl_context
+from eintegr.transport.asgi_server import (
+    BackgroundServer,
+    CertificateSource,
+    acknowledge_lifespan,
+    server_ssl_context,
+)
 from eintegr.transport.soap import SOAP11_CONTENT_TYPE, SoapFault, build_fault
 from eintegr.xml import XmlLimits
 
@@ -193,7 +198,7 @@ class RegisterApp:
     async def __call__(self, scope: _Scope, receive: _Receive, send: _Send) -> None:
         """The ASGI entry point (``http`` and ``lifespan`` scopes)."""
         if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
+            await acknowledge_lifespan(receive, send)
             return
         if scope["type"] != "http":
             return
@@ -241,16 +246,6 @@ async def _respond(
         headers.append((b"allow", allow.encode("latin-1")))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
-
-
-async def _lifespan(receive: _Receive, send: _Send) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return
 
 
 def start_register_server(

@@ -70,7 +70,12 @@ from eintegr.messages.edelivery import (
     parse_request,
 )
 from eintegr.signing.policy import VerificationPolicy
-from eintegr.transport.asgi_server import BackgroundServer, CertificateSource, server_ssl_context
+from eintegr.transport.asgi_server import (
+    BackgroundServer,
+    CertificateSource,
+    acknowledge_lifespan,
+    server_ssl_context,
+)
 from eintegr.transport.edelivery import BINARY_ELEMENTS, MAX_MESSAGE_BYTES
 from eintegr.transport.mtom import MtomLimits, decode_soap_body, encode_mtom
 from eintegr.transport.soap import SOAP11_CONTENT_TYPE, SOAP11_NS, SoapFault, build_fault
@@ -553,13 +558,8 @@ class EDeliveryServer:
     async def __call__(self, scope: _Scope, receive: _Receive, send: _Send) -> None:
         """The ASGI 3 entry point."""
         if scope["type"] == "lifespan":
-            while True:
-                event = await receive()
-                if event["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif event["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
+            await acknowledge_lifespan(receive, send)
+            return
         if scope["type"] != "http":
             return
         self.requests += 1
@@ -1130,13 +1130,8 @@ class NotificationInbox:
     async def __call__(self, scope: _Scope, receive: _Receive, send: _Send) -> None:
         """The ASGI 3 entry point: POST a notification's JSON; 204 when accepted."""
         if scope["type"] == "lifespan":
-            while True:
-                event = await receive()
-                if event["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif event["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
+            await acknowledge_lifespan(receive, send)
+            return
         if scope["type"] != "http":
             return
         if scope["method"] != "POST":

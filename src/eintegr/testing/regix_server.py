@@ -66,7 +66,12 @@ from eintegr.messages.regix import (
     response_body,
 )
 from eintegr.signing.signer import Signer
-from eintegr.transport.asgi_server import BackgroundServer, CertificateSource, server_ssl_context
+from eintegr.transport.asgi_server import (
+    BackgroundServer,
+    CertificateSource,
+    acknowledge_lifespan,
+    server_ssl_context,
+)
 from eintegr.transport.regix import sign_result
 from eintegr.transport.soap import (
     SOAP11_CONTENT_TYPE,
@@ -284,13 +289,8 @@ class RegixTestServer:
     async def __call__(self, scope: _Scope, receive: _Receive, send: _Send) -> None:
         """The ASGI 3 entry point."""
         if scope["type"] == "lifespan":
-            while True:
-                event = await receive()
-                if event["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif event["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
+            await acknowledge_lifespan(receive, send)
+            return
         if scope["type"] != "http":
             return
         if scope["method"] != "POST":

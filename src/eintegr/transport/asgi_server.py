@@ -43,6 +43,7 @@ __all__ = [
     "BackgroundServer",
     "CertificateSource",
     "PemMaterial",
+    "acknowledge_lifespan",
     "load_certificate_chain",
     "serve_forever",
     "server_ssl_context",
@@ -57,6 +58,20 @@ ASGIApp = Callable[
     Awaitable[None],
 ]
 """An ASGI 3 application: ``await app(scope, receive, send)``."""
+
+
+async def acknowledge_lifespan(
+    receive: Callable[[], Awaitable[MutableMapping[str, Any]]],
+    send: Callable[[MutableMapping[str, Any]], Awaitable[None]],
+) -> None:
+    """Answer an ASGI ``lifespan`` scope: acknowledge start-up and shutdown, nothing else."""
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
 
 
 @runtime_checkable

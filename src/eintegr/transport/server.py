@@ -62,7 +62,7 @@ from eintegr.errors import (
     TransportFault,
 )
 from eintegr.transport._uvicorn import uvicorn_config
-from eintegr.transport.asgi_server import ASGIApp, BackgroundServer
+from eintegr.transport.asgi_server import ASGIApp, BackgroundServer, acknowledge_lifespan
 from eintegr.transport.base import Receiver
 from eintegr.transport.receiving import DEFAULT_MAX_MESSAGE_BYTES, ReceivingPipeline
 from eintegr.transport.soap import (
@@ -345,7 +345,7 @@ class SubmitApp:
         """Serve one ASGI connection scope (``http``; ``lifespan`` is acknowledged)."""
         kind = scope["type"]
         if kind == "lifespan":
-            await self._lifespan(receive, send)
+            await acknowledge_lifespan(receive, send)
             return
         if kind != "http":  # pragma: no cover - websockets are not part of the service
             return
@@ -353,16 +353,6 @@ class SubmitApp:
             await self._http(scope, receive, send)
         except _Disconnected:
             _log.info("Submit: the client disconnected before the whole request arrived")
-
-    @staticmethod
-    async def _lifespan(receive: _Receive, send: _Send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await send({"type": "lifespan.shutdown.complete"})
-                return
 
     async def _http(self, scope: _Scope, receive: _Receive, send: _Send) -> None:
         method = scope["method"]
